@@ -1,0 +1,29 @@
+# make run   - set up, load demo and real data into a SQLite store, serve the workspace
+# make test  - set up, then ruff, mypy and pytest on SQLite and PostgreSQL
+.PHONY: setup run test lint typecheck pytest bench
+
+STORE ?= sqlite:///fusionhub.db
+PY := .venv/bin
+
+setup:
+	./scripts/setup.sh
+
+run: setup
+	$(PY)/fusionhub --store $(STORE) init
+	$(PY)/fusionhub --store $(STORE) demo --size 5000
+	$(PY)/fusionhub --store $(STORE) serve --host 127.0.0.1 --port 8000
+
+lint:
+	$(PY)/ruff check fusionhub tests bench
+	$(PY)/ruff format --check fusionhub tests bench
+
+typecheck:
+	$(PY)/mypy fusionhub
+
+pytest:
+	$(PY)/pytest -q -p no:cacheprovider
+
+test: setup lint typecheck pytest
+
+bench: setup
+	$(PY)/python bench/ingest.py

@@ -1,0 +1,3 @@
+from fusionhub.cli import main
+
+main()

@@ -1,0 +1,96 @@
+"""Shared CLI plumbing: the store and acting user chosen by global options, and error exits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import typer
+
+from fusionhub.store import Store, StoreError
+
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+EXIT_UNREADABLE = 4
+EXIT_DENIED = 5
+EXIT_ERROR = 1
+
+
+@dataclass
+class CliState:
+    store_url: str | None = None
+    user: str | None = None
+    _store: Store | None = None
+
+    def store(self, initialised: bool = True) -> Store:
+        if self._store is None:
+            self._store = Store(self.store_url)
+        if initialised:
+            try:
+                self._store.require_initialised()
+            except StoreError as exc:
+                fail(str(exc))
+        return self._store
+
+
+STATE = CliState()
+
+
+def global_options(
+    store: str = typer.Option(
+        None, "--store", envvar="FUSIONHUB_STORE", help="Store URL (sqlite:///file.db or postgresql://...)."
+    ),
+    as_user: str = typer.Option(
+        None, "--as", envvar="FUSIONHUB_USER", help="Act as this named user (audited as them)."
+    ),
+) -> None:
+    """FusionHub command line."""
+    STATE.store_url = store
+    STATE.user = as_user
+    STATE._store = None
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def acting_actor() -> Any:
+    from fusionhub.policy.identity import UnknownUser, actor_for
+
+    if not STATE.user:
+        fail("name the user you act as: --as USER or FUSIONHUB_USER", EXIT_USAGE)
+    try:
+        return actor_for(STATE.store(), STATE.user)
+    except UnknownUser as exc:
+        fail(str(exc), EXIT_DENIED)
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=None, default=str))
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn the domain's expected errors into one-line messages with exit codes."""
+    from fusionhub.ingest.errors import ProfileError, UnreadableFile
+    from fusionhub.ingest.sources import RegistryError
+    from fusionhub.model.types import InvalidValue
+    from fusionhub.policy.reader import AccessDenied
+
+    try:
+        yield
+    except UnreadableFile as exc:
+        fail(str(exc), EXIT_UNREADABLE)
+    except AccessDenied as exc:
+        fail(str(exc), EXIT_DENIED)
+    except (ProfileError, RegistryError, InvalidValue, StoreError) as exc:
+        fail(str(exc))
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()

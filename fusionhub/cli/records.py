@@ -1,0 +1,71 @@
+"""``fusionhub record show ID`` and ``fusionhub quarantine show BATCH``."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy import select
+
+from fusionhub.cli.context import STATE, acting_actor, domain_errors, print_json
+from fusionhub.policy.reader import RecordReader
+from fusionhub.store import tables as t
+
+record_app = typer.Typer(help="Read records (through the policy).", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Rows an import could not store, with the reasons.", no_args_is_help=True)
+
+
+@record_app.command("show")
+def record_show(
+    record_id: int,
+    as_json: bool = typer.Option(False, "--json"),
+    purpose: str = typer.Option(None, help="Why you look: a case number or a configured reason."),
+) -> None:
+    """Show a record with every value's provenance and its version history."""
+    actor = acting_actor()
+    with domain_errors():
+        view = RecordReader(STATE.store(), actor, purpose).get(record_id)
+    if as_json:
+        print_json(view.to_json())
+        return
+    body = view.to_json()
+    prov = body["provenance"]
+    typer.echo(f"[{view.caveat}]  record {view.id}  {view.record_class}  v{view.version}  {view.status}")
+    typer.echo(
+        f"source {prov['source']} ({prov['agency']}, {prov['system']}) id {prov['source_record_id']}  "
+        f"batch {prov['batch_id']}  received {prov['received_at']}  graded {prov['reliability']}{prov['validity']}"
+    )
+    typer.echo(f"review due {view.review_due}")
+    for entity in body["entities"]:
+        typer.echo(f"  {entity['schema']} ({entity['key']}) {entity['id']}")
+        for prop, values in entity["properties"].items():
+            shown = [v if isinstance(v, str) else f"{v[0]}  (as sent: {v[1]!r})" for v in values]
+            typer.echo(f"    {prop}: {' | '.join(shown)}")
+    for dropped in body["dropped"]:
+        typer.echo(
+            f"  not stored: {dropped['entity']}.{dropped['property']} = {dropped['value']!r}: {dropped['reason']}"
+        )
+    for version in body["versions"]:
+        typer.echo(
+            f"  version {version['version']} from batch {version['batch_id']}, superseded {version['superseded_at']}"
+        )
+
+
+@quarantine_app.command("show")
+def quarantine_show(batch_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the quarantined rows of an import batch."""
+    acting_actor()
+    with STATE.store().connect() as conn:
+        rows = conn.execute(
+            select(t.quarantine.c.row_number, t.quarantine.c.reason, t.quarantine.c.raw)
+            .where(t.quarantine.c.batch_id == batch_id)
+            .order_by(t.quarantine.c.row_number)
+        ).all()
+    if as_json:
+        print_json([{"row": r.row_number, "reason": r.reason, "raw": r.raw} for r in rows])
+        return
+    for r in rows:
+        typer.echo(f"row {r.row_number}: {r.reason}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(record_app, name="record")
+    app.add_typer(quarantine_app, name="quarantine")

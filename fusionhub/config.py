@@ -1,0 +1,36 @@
+"""Settings: one place, read from the environment (``FUSIONHUB_*``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_STORE = "sqlite:///fusionhub.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    store_url: str = DEFAULT_STORE
+    #: Folder for derived indexes and the audit checkpoint, beside a SQLite file by default.
+    data_dir: Path = field(default_factory=lambda: Path("."))
+    batch_size: int = 5000
+    max_upload_bytes: int = 2 * 1024**3
+    #: Longest single field the CSV reader accepts (bytes); longer rows are quarantined.
+    max_field_bytes: int = 64 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, store_url: str | None = None) -> Settings:
+        url = store_url or os.environ.get("FUSIONHUB_STORE") or DEFAULT_STORE
+        data_dir = os.environ.get("FUSIONHUB_DATA")
+        if data_dir:
+            directory = Path(data_dir)
+        elif url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            directory = Path(url.removeprefix("sqlite:///")).resolve().parent
+        else:
+            directory = Path(".").resolve()
+        return cls(
+            store_url=url,
+            data_dir=directory,
+            batch_size=int(os.environ.get("FUSIONHUB_BATCH_SIZE", "5000")),
+        )

@@ -1,0 +1,1 @@
+"""Ingest: sources, connectors, mapping profiles, the import pipeline and its quarantine."""

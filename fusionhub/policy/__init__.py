@@ -1,0 +1,1 @@
+"""Policy: identity, the one decision point, and the readers that enforce it."""

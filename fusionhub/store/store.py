@@ -1,0 +1,156 @@
+"""The store: one interface over SQLite (embedded default) and PostgreSQL (production).
+
+Dialect differences (pragmas, upsert, bulk copy) live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy.pool import NullPool
+
+from fusionhub.config import Settings
+from fusionhub.store import tables as t
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked (not initialised, unreachable, ...)."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, say when a transaction begins (see ``_sqlite_begin``).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.close()
+
+
+class Store:
+    def __init__(self, url: str | None = None, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env(url)
+        self.url = url or self.settings.store_url
+        if self.url.startswith("postgresql://"):
+            self.url = "postgresql+psycopg://" + self.url.removeprefix("postgresql://")
+        self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
+        kwargs: dict[str, Any] = {"future": True}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            if ":memory:" in self.url:
+                raise StoreError("an in-memory SQLite store cannot be shared; use a file")
+            kwargs["poolclass"] = NullPool
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self.engine.dialect._json_serializer = _json_dumps  # type: ignore[attr-defined]
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    # -- schema -------------------------------------------------------------------
+    def _alembic(self, connection: Connection) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        return config
+
+    def init(self) -> None:
+        """Create or upgrade the schema to the newest revision. Safe to run twice."""
+        with self.begin() as connection:
+            command.upgrade(self._alembic(connection), "heads")
+
+    def is_current(self) -> bool:
+        with self.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+            heads = set(ScriptDirectory.from_config(self._alembic(connection)).get_heads())
+        return current == heads
+
+    def require_initialised(self) -> None:
+        try:
+            current = self.is_current()
+        except Exception as exc:  # unreachable server, unreadable file
+            raise StoreError(f"cannot open the store {self.safe_url}: {exc}") from exc
+        if not current:
+            raise StoreError(f"the store {self.safe_url} is not initialised or not current: run `fusionhub init`")
+
+    @property
+    def safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- transactions ------------------------------------------------------------
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back on error."""
+        with self.engine.connect() as connection:
+            connection.info["writer"] = True
+            try:
+                with connection.begin():
+                    yield connection
+            finally:
+                connection.info.pop("writer", None)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    def allocate_seq(self, connection: Connection, count: int = 1) -> int:
+        """Reserve ``count`` change numbers; return the first.
+
+        The counter row stays locked until the caller's transaction ends, so change
+        numbers become visible in the order they were allocated: a follower that has
+        read up to N never later meets a committed change below N.
+        """
+        if count < 1:
+            raise ValueError("count must be positive")
+        row = connection.execute(
+            update(t.store_counter)
+            .where(t.store_counter.c.name == "change_seq")
+            .values(value=t.store_counter.c.value + count)
+            .returning(t.store_counter.c.value)
+        ).scalar_one()
+        return int(row) - count + 1
+
+    def last_seq(self, connection: Connection | None = None) -> int:
+        query = select(t.store_counter.c.value).where(t.store_counter.c.name == "change_seq")
+        if connection is not None:
+            return int(connection.execute(query).scalar_one())
+        with self.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A writer takes the write lock at BEGIN, so two writers queue instead of one failing
+    # halfway through a batch; readers begin deferred and never wait for a writer (WAL).
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get("writer") else "BEGIN")
+
+
+def _json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

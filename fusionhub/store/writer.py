@@ -1,0 +1,233 @@
+"""Writing records: insert, new version on change, nothing on no change.
+
+Called by ingest with drafts already mapped and validated; one call is one chunk inside
+the caller's transaction, so a chunk lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, insert, select, update
+
+from fusionhub.store import tables as t
+from fusionhub.store.store import Store
+
+LOOKUP_SLICE = 500
+
+
+class Draft(Protocol):
+    source_record_id: str
+    meta: dict[str, Any]
+    occurred_at: str | None
+    cancelled: bool
+
+    def payload(self) -> dict[str, Any]: ...
+
+
+@dataclass
+class SourceDefaults:
+    source_id: int
+    agency_id: int
+    record_class: str
+    tlp: str
+    handling: list[str]
+    reliability: str
+    validity: str
+    retention_days: int
+
+
+@dataclass
+class WriteCounts:
+    stored: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    first_seq: int | None = None
+    last_seq: int | None = None
+
+    def add(self, other: WriteCounts) -> None:
+        self.stored += other.stored
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        if other.first_seq is not None:
+            self.first_seq = other.first_seq if self.first_seq is None else min(self.first_seq, other.first_seq)
+            self.last_seq = other.last_seq if self.last_seq is None else max(self.last_seq or 0, other.last_seq or 0)
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    body = json.dumps(
+        [
+            row["payload"],
+            row["tlp"],
+            row["handling"],
+            row["reliability"],
+            row["validity"],
+            row["status"],
+            row["record_class"],
+            row["occurred_at"],
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha1(body.encode()).hexdigest()
+
+
+def _row(draft: Draft, defaults: SourceDefaults, batch_id: int, now: datetime) -> dict[str, Any]:
+    meta = draft.meta
+    record_class = meta.get("record_class", defaults.record_class)
+    row: dict[str, Any] = {
+        "source_id": defaults.source_id,
+        "source_record_id": draft.source_record_id,
+        "agency_id": defaults.agency_id,
+        "batch_id": batch_id,
+        "record_class": record_class,
+        "tlp": meta.get("tlp", defaults.tlp),
+        "handling": ",".join(meta.get("handling", defaults.handling)),
+        "reliability": meta.get("reliability", defaults.reliability),
+        "validity": meta.get("validity", defaults.validity),
+        "received_at": now,
+        "occurred_at": draft.occurred_at,
+        "review_due": now + timedelta(days=defaults.retention_days),
+        "status": "cancelled" if draft.cancelled else "active",
+        "payload": draft.payload(),
+        "updated_at": now,
+    }
+    row["content_hash"] = content_hash(row)
+    return row
+
+
+def write_chunk(
+    store: Store,
+    connection: Connection,
+    defaults: SourceDefaults,
+    batch_id: int,
+    drafts: list[Draft],
+    now: datetime,
+) -> WriteCounts:
+    """Store a chunk of drafts. A record id repeated inside the chunk is applied in order."""
+    counts = WriteCounts()
+    pending: dict[str, dict[str, Any]] = {}
+    for draft in drafts:
+        row = _row(draft, defaults, batch_id, now)
+        key = row["source_record_id"]
+        if key in pending:
+            counts.add(_write(store, connection, defaults, pending, now))
+            pending = {}
+        pending[key] = row
+    if pending:
+        counts.add(_write(store, connection, defaults, pending, now))
+    return counts
+
+
+def _write(
+    store: Store, connection: Connection, defaults: SourceDefaults, rows: dict[str, dict[str, Any]], now: datetime
+) -> WriteCounts:
+    r = t.record.c
+    existing: dict[str, Any] = {}
+    keys = list(rows)
+    for start in range(0, len(keys), LOOKUP_SLICE):
+        part = keys[start : start + LOOKUP_SLICE]
+        result = connection.execute(
+            select(r.id, r.source_record_id, r.content_hash, r.version, r.status, r.review_due).where(
+                r.source_id == defaults.source_id, r.source_record_id.in_(part)
+            )
+        )
+        for found in result:
+            existing[found.source_record_id] = found
+    new_rows: list[dict[str, Any]] = []
+    changed: list[tuple[Any, dict[str, Any]]] = []
+    counts = WriteCounts()
+    for key, row in rows.items():
+        old = existing.get(key)
+        if old is None:
+            new_rows.append(row)
+        elif old.status == "purged":
+            # A purged record stays purged: re-sending it does not bring it back.
+            counts.unchanged += 1
+        elif old.content_hash == row["content_hash"]:
+            counts.unchanged += 1
+        else:
+            changed.append((old, row))
+    total = len(new_rows) + len(changed)
+    if not total:
+        return counts
+    seq = store.allocate_seq(connection, total)
+    counts.first_seq, counts.last_seq = seq, seq + total - 1
+    for row in new_rows:
+        row["seq"] = seq
+        row["version"] = 1
+        seq += 1
+    if new_rows:
+        connection.execute(insert(t.record), new_rows)
+        counts.stored = len(new_rows)
+    if changed:
+        ids = [old.id for old, _ in changed]
+        _archive_versions(connection, ids, now)
+        updates = []
+        for old, row in changed:
+            row = dict(row)
+            row.pop("source_id")
+            row.pop("source_record_id")
+            # The review date runs from first entry; an update does not extend it.
+            row.pop("review_due")
+            row["seq"] = seq
+            row["version"] = old.version + 1
+            row["b_id"] = old.id
+            seq += 1
+            updates.append(row)
+        stmt = update(t.record).where(r.id == _bind("b_id"))
+        connection.execute(stmt, updates)
+        counts.updated = len(changed)
+    return counts
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _archive_versions(connection: Connection, ids: list[int], now: datetime) -> None:
+    r = t.record.c
+    for start in range(0, len(ids), LOOKUP_SLICE):
+        part = ids[start : start + LOOKUP_SLICE]
+        rows = connection.execute(
+            select(
+                r.id,
+                r.version,
+                r.batch_id,
+                r.received_at,
+                r.reliability,
+                r.validity,
+                r.tlp,
+                r.handling,
+                r.status,
+                r.content_hash,
+                r.payload,
+            ).where(r.id.in_(part))
+        ).all()
+        connection.execute(
+            insert(t.record_version),
+            [
+                {
+                    "record_id": row.id,
+                    "version": row.version,
+                    "batch_id": row.batch_id,
+                    "received_at": row.received_at,
+                    "superseded_at": now,
+                    "reliability": row.reliability,
+                    "validity": row.validity,
+                    "tlp": row.tlp,
+                    "handling": row.handling,
+                    "status": row.status,
+                    "content_hash": row.content_hash,
+                    "payload": row.payload,
+                }
+                for row in rows
+            ],
+        )
