@@ -17,6 +17,8 @@ from fusionhub.model.types.base import InvalidValue, PropertyType
 
 _ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 EARLIEST_YEAR = 1870
+#: Dates records systems write when they mean "unknown".
+DEFAULT_PLACEHOLDERS = ("1900-01-01", "1899-12-30", "1899-12-31")
 
 
 def _formats(hints: dict[str, Any]) -> list[str]:
@@ -25,7 +27,7 @@ def _formats(hints: dict[str, Any]) -> list[str]:
 
 
 def _check_placeholder(value: str, hints: dict[str, Any]) -> None:
-    for placeholder in hints.get("placeholders", []) or []:
+    for placeholder in [*DEFAULT_PLACEHOLDERS, *(hints.get("placeholders") or [])]:
         if value.startswith(str(placeholder)):
             raise InvalidValue(f"{value} is a placeholder date, not a real one")
 
@@ -103,6 +105,9 @@ class DateTimeType(DateType):
                     break
                 except ValueError:
                     continue
+            if parsed is None and _ISO_PARTIAL.match(text):
+                # A bare date is an acceptable (if coarse) time of an event.
+                return DateType.clean(self, text, **hints)
             if parsed is None:
                 try:
                     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
