@@ -22,14 +22,28 @@ A property source is a column name, or a mapping with one of ``column``, ``colum
 ``parse`` (``name`` or ``last_first``: split a full name into its parts), ``region``
 (phone), ``scheme`` (identifier), ``placeholders`` (dates that mean "unknown"),
 ``strip`` (characters to strip), ``many`` (split one cell into several values on this
-separator). An entity may have ``when: COLUMN`` (made only when that column has a value)
-and ``required: true`` (no entity, no record).
+separator), ``fallback`` (another property source, used when this one's cells are all
+empty: e.g. projected X/Y first, the export's own lat/lon when X/Y are blank). An entity
+may have ``when: COLUMN`` (made only when that column has a value) and
+``required: true`` (no entity, no record).
+
+Record ids. ``record.id`` renders the source's own record id. Sources without one (or
+whose id repeats for rows that are distinct, e.g. one row per victim) set
+``record.repeats: number``: within one file, the second row giving the same id gets
+``ID#2``, the third ``ID#3`` and so on, so distinct rows stay distinct and re-ingesting
+the same file gives the same ids (unchanged). Cancel rows (``record.cancel_when``) are
+numbered apart from the rows they reverse, so the n-th cancel row of an id cancels its
+n-th row. A cancellation is final within the file: a row for an id that an earlier row
+of the same file cancelled is stored cancelled too, because exports sort a reversal
+before or after the row it reverses. A later file may bring the record back. One
+Profile maps one file at a time; ``begin_file()`` resets this numbering.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +122,7 @@ class PropertyRule:
     many: str | None
     default: Any
     description: str
+    fallback: PropertyRule | None = None
 
 
 @dataclass
@@ -141,6 +156,9 @@ class Profile:
         self.occurred = record.get("occurred")
         self.cancel_when = record.get("cancel_when")
         self.skip_when = record.get("skip_when")
+        self.repeats = str(record.get("repeats", "update"))
+        if self.repeats not in ("update", "number"):
+            raise ProfileError(f"{origin}: record.repeats is update or number, not {self.repeats!r}")
         self.meta_rules = {
             key: record[key] for key in ("record_class", "tlp", "handling", "reliability", "validity") if key in record
         }
@@ -155,6 +173,12 @@ class Profile:
                 if target not in keys:
                     raise ProfileError(f"{origin}: {rule.key}.{prop} points at unknown entity {target!r}")
         self.columns = self._columns()
+        self.begin_file()
+
+    def begin_file(self) -> None:
+        """Start mapping a new file: forget the ids seen and cancelled in the last one."""
+        self._seen: Counter[tuple[str, bool]] = Counter()
+        self._cancelled_ids: set[str] = set()
 
     @classmethod
     def load(cls, path: str | Path) -> Profile:
@@ -207,6 +231,13 @@ class Profile:
             description = repr(spec["literal"])
         else:
             raise ProfileError(f"{self.origin}: {key}.{prop} needs column, columns, template or literal")
+        fallback = None
+        if "fallback" in spec:
+            fallback_spec = spec["fallback"]
+            fallback_spec = {"column": fallback_spec} if isinstance(fallback_spec, str) else dict(fallback_spec)
+            fallback_spec.setdefault("required", spec.get("required", False))
+            fallback = self._property_rule(key, prop, fallback_spec)
+            description = f"{description}+{fallback.description}"
         if "extract" in spec:
             # A regular expression whose groups pick the value out of a larger cell.
             try:
@@ -244,6 +275,7 @@ class Profile:
             many=spec.get("many"),
             default=spec.get("default"),
             description=description,
+            fallback=fallback,
         )
 
     def _columns(self) -> set[str]:
@@ -277,6 +309,16 @@ class Profile:
         record_id = render(self.id_template, row).strip()
         if not record_id or not record_id.strip(":-_ "):
             raise RowRejected(f"no source record id (template {self.id_template!r} gave nothing)")
+        cancelled = bool(self.cancel_when and self._matches(self.cancel_when, row))
+        if self.repeats == "number":
+            self._seen[(record_id, cancelled)] += 1
+            occurrence = self._seen[(record_id, cancelled)]
+            if occurrence > 1:
+                record_id = f"{record_id}#{occurrence}"
+        if cancelled:
+            self._cancelled_ids.add(record_id)
+        elif record_id in self._cancelled_ids:
+            cancelled = True  # reversed earlier in this file: the reversal stands
         if len(record_id) > 255:
             raise RowRejected("source record id longer than 255 characters")
         draft = RecordDraft(source_record_id=record_id, entities=[])
@@ -331,7 +373,7 @@ class Profile:
             if values:
                 first = values[0]
                 draft.occurred_at = first[0] if isinstance(first, list) else first
-        draft.cancelled = bool(self.cancel_when and self._matches(self.cancel_when, row))
+        draft.cancelled = cancelled
         if self.keep_unmapped:
             extra = {k: v for k, v in row.items() if k not in self.columns and v not in (None, "", " ")}
             if extra:
@@ -345,6 +387,9 @@ class Profile:
         if raw in (None, "") and rule.default is not None:
             raw = rule.default
         if raw in (None, "") or (isinstance(raw, tuple) and all(v in (None, "") for v in raw)):
+            if rule.fallback is not None:
+                self._apply(rule.fallback, erule, entity, row, draft)
+                return
             if rule.required:
                 raise RowRejected(f"{erule.key}.{rule.prop} is required and empty ({rule.description})")
             return
