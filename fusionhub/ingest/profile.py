@@ -33,10 +33,11 @@ whose id repeats for rows that are distinct, e.g. one row per victim) set
 ``ID#2``, the third ``ID#3`` and so on, so distinct rows stay distinct and re-ingesting
 the same file gives the same ids (unchanged). Cancel rows (``record.cancel_when``) are
 numbered apart from the rows they reverse, so the n-th cancel row of an id cancels its
-n-th row. A cancellation is final within the file: a row for an id that an earlier row
-of the same file cancelled is stored cancelled too, because exports sort a reversal
-before or after the row it reverses. A later file may bring the record back. One
-Profile maps one file at a time; ``begin_file()`` resets this numbering.
+n-th row. ``record.cancel_final: true`` says a cancellation is permanent, as in
+ledger-style exports (a reversal row, never a re-opening): a row that comes again for a
+cancelled record, in the same file (exports sort a reversal before or after the row it
+reverses) or when a file is sent again, leaves it cancelled. One Profile maps one file
+at a time; ``begin_file()`` resets the numbering.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class RecordDraft:
     meta: dict[str, Any] = field(default_factory=dict)  # record_class, tlp, handling, grading
     occurred_at: str | None = None
     cancelled: bool = False
+    cancel_final: bool = False  # an active row does not bring a cancelled record back
     dropped: list[dict[str, str]] = field(default_factory=list)
     unmapped: dict[str, Any] = field(default_factory=dict)
 
@@ -156,6 +158,7 @@ class Profile:
         self.occurred = record.get("occurred")
         self.cancel_when = record.get("cancel_when")
         self.skip_when = record.get("skip_when")
+        self.cancel_final = bool(record.get("cancel_final", False))
         self.repeats = str(record.get("repeats", "update"))
         if self.repeats not in ("update", "number"):
             raise ProfileError(f"{origin}: record.repeats is update or number, not {self.repeats!r}")
@@ -176,9 +179,8 @@ class Profile:
         self.begin_file()
 
     def begin_file(self) -> None:
-        """Start mapping a new file: forget the ids seen and cancelled in the last one."""
+        """Start mapping a new file: forget the ids seen in the last one."""
         self._seen: Counter[tuple[str, bool]] = Counter()
-        self._cancelled_ids: set[str] = set()
 
     @classmethod
     def load(cls, path: str | Path) -> Profile:
@@ -315,13 +317,9 @@ class Profile:
             occurrence = self._seen[(record_id, cancelled)]
             if occurrence > 1:
                 record_id = f"{record_id}#{occurrence}"
-        if cancelled:
-            self._cancelled_ids.add(record_id)
-        elif record_id in self._cancelled_ids:
-            cancelled = True  # reversed earlier in this file: the reversal stands
         if len(record_id) > 255:
             raise RowRejected("source record id longer than 255 characters")
-        draft = RecordDraft(source_record_id=record_id, entities=[])
+        draft = RecordDraft(source_record_id=record_id, entities=[], cancel_final=self.cancel_final)
         built: dict[str, EntityDraft] = {}
         for rule in self.entities:
             if rule.when and not str(row.get(rule.when) or "").strip():
