@@ -45,6 +45,7 @@ class IngestReport:
     unchanged: int = 0
     rejected: int = 0
     skipped: int = 0
+    cancelled: int = 0  # rows stored as cancelled (record.cancel_when; see profile.py)
     seconds: float = 0.0
     status: str = "running"
     first_seq: int | None = None
@@ -219,6 +220,7 @@ def _ingest_chunk(
         report.unchanged += counts.unchanged
         report.rejected += len(rejected)
         report.skipped += skipped
+        report.cancelled += sum(1 for d in drafts if d.cancelled)
         conn.execute(
             update(t.ingest_batch)
             .where(t.ingest_batch.c.id == report.batch_id)

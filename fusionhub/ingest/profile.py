@@ -22,14 +22,29 @@ A property source is a column name, or a mapping with one of ``column``, ``colum
 ``parse`` (``name`` or ``last_first``: split a full name into its parts), ``region``
 (phone), ``scheme`` (identifier), ``placeholders`` (dates that mean "unknown"),
 ``strip`` (characters to strip), ``many`` (split one cell into several values on this
-separator). An entity may have ``when: COLUMN`` (made only when that column has a value)
-and ``required: true`` (no entity, no record).
+separator), ``fallback`` (another property source, used when this one's cells are all
+empty: e.g. projected X/Y first, the export's own lat/lon when X/Y are blank). An entity
+may have ``when: COLUMN`` (made only when that column has a value) and
+``required: true`` (no entity, no record).
+
+Record ids. ``record.id`` renders the source's own record id. Sources without one (or
+whose id repeats for rows that are distinct, e.g. one row per victim) set
+``record.repeats: number``: within one file, the second row giving the same id gets
+``ID#2``, the third ``ID#3`` and so on, so distinct rows stay distinct and re-ingesting
+the same file gives the same ids (unchanged). Cancel rows (``record.cancel_when``) are
+numbered apart from the rows they reverse, so the n-th cancel row of an id cancels its
+n-th row. ``record.cancel_final: true`` says a cancellation is permanent, as in
+ledger-style exports (a reversal row, never a re-opening): a row that comes again for a
+cancelled record, in the same file (exports sort a reversal before or after the row it
+reverses) or when a file is sent again, leaves it cancelled. One Profile maps one file
+at a time; ``begin_file()`` resets the numbering.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +88,7 @@ class RecordDraft:
     meta: dict[str, Any] = field(default_factory=dict)  # record_class, tlp, handling, grading
     occurred_at: str | None = None
     cancelled: bool = False
+    cancel_final: bool = False  # an active row does not bring a cancelled record back
     dropped: list[dict[str, str]] = field(default_factory=list)
     unmapped: dict[str, Any] = field(default_factory=dict)
 
@@ -108,6 +124,7 @@ class PropertyRule:
     many: str | None
     default: Any
     description: str
+    fallback: PropertyRule | None = None
 
 
 @dataclass
@@ -141,6 +158,10 @@ class Profile:
         self.occurred = record.get("occurred")
         self.cancel_when = record.get("cancel_when")
         self.skip_when = record.get("skip_when")
+        self.cancel_final = bool(record.get("cancel_final", False))
+        self.repeats = str(record.get("repeats", "update"))
+        if self.repeats not in ("update", "number"):
+            raise ProfileError(f"{origin}: record.repeats is update or number, not {self.repeats!r}")
         self.meta_rules = {
             key: record[key] for key in ("record_class", "tlp", "handling", "reliability", "validity") if key in record
         }
@@ -155,6 +176,11 @@ class Profile:
                 if target not in keys:
                     raise ProfileError(f"{origin}: {rule.key}.{prop} points at unknown entity {target!r}")
         self.columns = self._columns()
+        self.begin_file()
+
+    def begin_file(self) -> None:
+        """Start mapping a new file: forget the ids seen in the last one."""
+        self._seen: Counter[tuple[str, bool]] = Counter()
 
     @classmethod
     def load(cls, path: str | Path) -> Profile:
@@ -207,6 +233,13 @@ class Profile:
             description = repr(spec["literal"])
         else:
             raise ProfileError(f"{self.origin}: {key}.{prop} needs column, columns, template or literal")
+        fallback = None
+        if "fallback" in spec:
+            fallback_spec = spec["fallback"]
+            fallback_spec = {"column": fallback_spec} if isinstance(fallback_spec, str) else dict(fallback_spec)
+            fallback_spec.setdefault("required", spec.get("required", False))
+            fallback = self._property_rule(key, prop, fallback_spec)
+            description = f"{description}+{fallback.description}"
         if "extract" in spec:
             # A regular expression whose groups pick the value out of a larger cell.
             try:
@@ -244,6 +277,7 @@ class Profile:
             many=spec.get("many"),
             default=spec.get("default"),
             description=description,
+            fallback=fallback,
         )
 
     def _columns(self) -> set[str]:
@@ -277,9 +311,15 @@ class Profile:
         record_id = render(self.id_template, row).strip()
         if not record_id or not record_id.strip(":-_ "):
             raise RowRejected(f"no source record id (template {self.id_template!r} gave nothing)")
+        cancelled = bool(self.cancel_when and self._matches(self.cancel_when, row))
+        if self.repeats == "number":
+            self._seen[(record_id, cancelled)] += 1
+            occurrence = self._seen[(record_id, cancelled)]
+            if occurrence > 1:
+                record_id = f"{record_id}#{occurrence}"
         if len(record_id) > 255:
             raise RowRejected("source record id longer than 255 characters")
-        draft = RecordDraft(source_record_id=record_id, entities=[])
+        draft = RecordDraft(source_record_id=record_id, entities=[], cancel_final=self.cancel_final)
         built: dict[str, EntityDraft] = {}
         for rule in self.entities:
             if rule.when and not str(row.get(rule.when) or "").strip():
@@ -331,7 +371,7 @@ class Profile:
             if values:
                 first = values[0]
                 draft.occurred_at = first[0] if isinstance(first, list) else first
-        draft.cancelled = bool(self.cancel_when and self._matches(self.cancel_when, row))
+        draft.cancelled = cancelled
         if self.keep_unmapped:
             extra = {k: v for k, v in row.items() if k not in self.columns and v not in (None, "", " ")}
             if extra:
@@ -345,6 +385,9 @@ class Profile:
         if raw in (None, "") and rule.default is not None:
             raw = rule.default
         if raw in (None, "") or (isinstance(raw, tuple) and all(v in (None, "") for v in raw)):
+            if rule.fallback is not None:
+                self._apply(rule.fallback, erule, entity, row, draft)
+                return
             if rule.required:
                 raise RowRejected(f"{erule.key}.{rule.prop} is required and empty ({rule.description})")
             return

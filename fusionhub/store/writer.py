@@ -112,20 +112,28 @@ def write_chunk(
     """Store a chunk of drafts. A record id repeated inside the chunk is applied in order."""
     counts = WriteCounts()
     pending: dict[str, dict[str, Any]] = {}
+    final: set[str] = set()  # ids whose cancellation is permanent (Draft.cancel_final)
     for draft in drafts:
         row = _row(draft, defaults, batch_id, now)
         key = row["source_record_id"]
         if key in pending:
-            counts.add(_write(store, connection, defaults, pending, now))
-            pending = {}
+            counts.add(_write(store, connection, defaults, pending, now, final))
+            pending, final = {}, set()
         pending[key] = row
+        if getattr(draft, "cancel_final", False):
+            final.add(key)
     if pending:
-        counts.add(_write(store, connection, defaults, pending, now))
+        counts.add(_write(store, connection, defaults, pending, now, final))
     return counts
 
 
 def _write(
-    store: Store, connection: Connection, defaults: SourceDefaults, rows: dict[str, dict[str, Any]], now: datetime
+    store: Store,
+    connection: Connection,
+    defaults: SourceDefaults,
+    rows: dict[str, dict[str, Any]],
+    now: datetime,
+    final: set[str] | None = None,
 ) -> WriteCounts:
     r = t.record.c
     existing: dict[str, Any] = {}
@@ -150,6 +158,10 @@ def _write(
             # A purged record stays purged: re-sending it does not bring it back.
             counts.unchanged += 1
         elif old.content_hash == row["content_hash"]:
+            counts.unchanged += 1
+        elif old.status == "cancelled" and row["status"] == "active" and final and key in final:
+            # The source's reversals are permanent: the row it reversed, sent again (the
+            # same file re-ingested, or a reversal sorted first), does not revive it.
             counts.unchanged += 1
         else:
             changed.append((old, row))
