@@ -150,6 +150,7 @@ class PropertyRule:
     default: Any
     description: str
     join: str | None = None  # joins a list value into one value
+    reads: str = "columns"  # columns, template or literal: what ``description`` names
 
 
 @dataclass
@@ -325,6 +326,7 @@ class Profile:
             default=spec.get("default"),
             description=description,
             join=None if "columns" in spec or spec.get("join") is None else str(spec["join"]),
+            reads="template" if "template" in spec else "literal" if "literal" in spec else "columns",
         )
 
     def _columns(self) -> set[str]:
@@ -346,11 +348,13 @@ class Profile:
         for rule in self.entities:
             local: set[str] = set()
             for prop in rule.rules:
-                local.update(prop.description.split("+"))
-                local.update(_FIELD.findall(prop.description))
+                if prop.reads == "columns":
+                    local.update(prop.description.split("+"))
+                elif prop.reads == "template":
+                    local.update(_FIELD.findall(prop.description))
             for text in [rule.item_key or "", *(t for _, t in rule.keyed_refs.values())]:
                 local.update(_FIELD.findall(text))
-            for _, template in rule.record_refs.values():
+            for template, _ in rule.record_refs.values():
                 local.update(_FIELD.findall(template))
             if isinstance(rule.when, dict) and rule.when.get("column"):
                 local.add(str(rule.when["column"]))
@@ -362,6 +366,8 @@ class Profile:
                     used.add(name)
                 else:
                     used.update(f"{base}.{name}" for base in rule.each)
+                    if name == "value":  # items that are plain values are read as ``value``
+                        used.update(rule.each)
         for spec in self.meta_rules.values():
             if isinstance(spec, dict):
                 used.update(str(spec[k]) for k in ("column",) if k in spec)

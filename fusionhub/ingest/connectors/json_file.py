@@ -291,7 +291,7 @@ def _enter(buf: _Buffer, records_path: str, path: Path, info: ConnectorInfo) -> 
         info.warnings.append(f"keys outside the records array were not imported: {', '.join(skipped[:20])}")
 
 
-def _probe(path: Path, options: dict[str, Any]) -> tuple[str, bytes]:
+def probe_json(path: Path, options: dict[str, Any]) -> tuple[str, bytes]:
     check_readable(path)
     with path.open("rb") as handle:
         head = handle.read(65536)
@@ -325,7 +325,7 @@ def _is_ndjson(path: Path, options: dict[str, Any], head: bytes, encoding: str) 
 
 @register("json")
 def read_json(path: Path, options: dict[str, Any], info: ConnectorInfo) -> Iterator[SourceRow]:
-    encoding, head = _probe(path, options)
+    encoding, head = probe_json(path, options)
     info.details["encoding"] = "utf-8 (cp1252 fallback per line)" if encoding == "auto" else encoding
     if _is_ndjson(path, options, head, encoding):
         info.details["layout"] = "ndjson"
