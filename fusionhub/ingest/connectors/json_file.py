@@ -25,7 +25,7 @@ from fusionhub.ingest.connectors.base import (
     looks_binary,
     register,
 )
-from fusionhub.ingest.connectors.text import decoded_blocks, decoded_lines, sniff_encoding
+from fusionhub.ingest.connectors.text import BLOCK, decoded_blocks, decoded_lines, sniff_encoding
 from fusionhub.ingest.errors import UnreadableFile
 from fusionhub.ingest.paths import flatten
 
@@ -34,6 +34,7 @@ _WS = re.compile(r"[ \t\r\n]*")
 _IN_STRING = re.compile(r'["\\]')
 _OUTSIDE = re.compile(r'["{}\[\],]')
 _DECODER = json.JSONDecoder()
+_JSON_START = b"[{ \t\r\n"
 
 
 def json_encoding(head: bytes, declared: str | None) -> str:
@@ -43,13 +44,14 @@ def json_encoding(head: bytes, declared: str | None) -> str:
     if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return sniff_encoding(head, None)
     if len(head) >= 4:
-        if head[0] == 0 and head[1] == 0:
+        # The first character of a JSON text is ASCII ([, {, white space): where its NULs sit tells.
+        if head[:3] == b"\x00\x00\x00" and head[3] in _JSON_START:
             return "utf-32-be"
-        if head[1] == 0 and head[2] == 0 and head[3] == 0:
+        if head[0] in _JSON_START and head[1:4] == b"\x00\x00\x00":
             return "utf-32-le"
-        if head[0] == 0:
+        if head[0] == 0 and head[1] in _JSON_START:
             return "utf-16-be"
-        if head[1] == 0:
+        if head[0] in _JSON_START and head[1] == 0:
             return "utf-16-le"
     return "auto"
 
@@ -212,7 +214,8 @@ def iter_json_items(path: Path, options: dict[str, Any], info: ConnectorInfo, en
     limit = int(options.get("max_field_bytes", DEFAULT_RECORD_LIMIT))
     records_path = str(options.get("records") or "")
     with path.open("rb") as handle:
-        buf = _Buffer(decoded_blocks(handle, encoding, info))
+        block = int(options.get("read_block_bytes", BLOCK))  # smaller in tests, to cross block edges
+        buf = _Buffer(decoded_blocks(handle, encoding, info, block))
         first = buf.skip_ws()
         if first is None:
             raise UnreadableFile(f"{path.name}: the file is empty")
