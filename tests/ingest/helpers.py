@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,13 +66,24 @@ def values(entity: dict[str, Any], prop: str) -> list[str]:
     return [v[0] if isinstance(v, list) else v for v in entity["properties"].get(prop, [])]
 
 
-def cli_ingest(store: Store, path: Path, source: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FUSIONHUB_STORE": store.url}
-    return subprocess.run(
-        [sys.executable, "-m", "fusionhub", "ingest", str(path), "--source", source],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli_ingest(store: Store, path: Path, source: str) -> CliResult:
+    """``fusionhub --store URL ingest PATH --source NAME``, run in-process through typer."""
+    from typer.testing import CliRunner
+
+    from fusionhub.cli import app
+    from fusionhub.cli.context import STATE
+
+    result = CliRunner().invoke(app, ["--store", store.url, "ingest", str(path), "--source", source])
+    if STATE._store is not None:  # the command opened its own store: close it
+        STATE._store.dispose()
+        STATE._store = None
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr)

@@ -73,13 +73,17 @@ def _start(head: bytes) -> int:
     return found if found > 0 else 0
 
 
-def _check_prolog(text: str, name: str, allow_doctype: bool) -> None:
+def _check_prolog(text: str, name: str, allow_doctype: bool, whole: bool) -> None:
     pos = 0
     while True:
         skipped = _PROLOG_SKIP.match(text, pos)
         if not skipped or skipped.end() == pos:
             break
         pos = skipped.end()
+    unfinished = pos >= len(text.rstrip()) or text.startswith(("<!--", "<?"), pos)
+    if unfinished and not whole:
+        # A prolog longer than what we looked at could hide a DOCTYPE further on.
+        raise UnreadableFile(f"{name}: no root element in the first {HEAD // 1024} KB (comments only)")
     if text.startswith("<!DOCTYPE", pos) and not allow_doctype:
         raise UnreadableFile(
             f"{name}: the file declares a document type (<!DOCTYPE>); refused, because DTDs can expand "
@@ -214,7 +218,8 @@ def read_xml(path: Path, options: dict[str, Any], info: ConnectorInfo) -> Iterat
     encoding = declared.group(1).decode().lower() if declared else "utf-8"
     utf16 = body.startswith((b"\xff\xfe", b"\xfe\xff"))
     prolog = body.decode("utf-16" if utf16 else "utf-8", errors="replace")
-    _check_prolog(prolog.lstrip("\ufeff"), path.name, bool(options.get("allow_doctype")))
+    whole = len(head) < HEAD
+    _check_prolog(prolog.lstrip("\ufeff"), path.name, bool(options.get("allow_doctype")), whole)
     names = _Names({str(k): str(v) for k, v in (options.get("namespaces") or {}).items()})
     record_tag = options.get("record_tag")
     record_path = options.get("record_path")
@@ -274,7 +279,7 @@ def _records(
                 number += 1
                 line = (elem.sourceline or 0) + line_shift or None
                 if not repair:
-                    info.position = offset + handle.tell()
+                    info.position = handle.tell()
                 try:
                     value = _value(elem, names)
                 except _EntityReference as exc:
