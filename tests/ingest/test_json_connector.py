@@ -194,6 +194,15 @@ def test_huge_field_is_quarantined_and_neighbours_land(setup: tuple[Store, Path]
     assert (report.stored, report.rejected) == (2, 1)
     assert set(records(store)) == {"C1", "C3"}
     assert "larger than the limit" in quarantine(store)[0].reason
+    # The same in NDJSON: the 50 MB line is skipped, not held, and the next lines land.
+    nd = tmp / "big.ndjson"
+    with nd.open("w") as handle:
+        handle.write(json.dumps(case(4)) + "\n")
+        json.dump(big, handle)
+        handle.write("\n" + json.dumps(case(5)) + "\n")
+    report = ingest_file(store, nd, "json1")
+    assert (report.stored, report.rejected) == (2, 1)
+    assert "line 2: record larger than the limit" in quarantine(store)[1].reason
 
 
 def test_cli_exit_codes(setup: tuple[Store, Path]) -> None:

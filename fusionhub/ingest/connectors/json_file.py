@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from fusionhub.ingest.connectors.base import (
     RAW_KEEP,
@@ -356,17 +356,58 @@ def _row(item: JsonItem) -> SourceRow:
     return SourceRow(item.number, flatten(item.value), item.line)
 
 
+def _bounded_lines(handle: BinaryIO, encoding: str, limit: int, info: ConnectorInfo) -> Iterator[tuple[str, int]]:
+    """NDJSON lines as text with their length in bytes; a line over ``limit`` is not kept whole.
+
+    Like :func:`decoded_lines`, but a hostile line of gigabytes never sits in memory: only
+    its first bytes are kept (for the quarantine) and the rest is skipped.
+    """
+    if encoding not in ("auto", "utf-8-sig"):
+        for line in decoded_lines(handle, encoding, info):
+            yield line, len(line)
+        return
+    fallback = 0
+    first = True
+    while True:
+        raw = handle.readline(limit + 1)
+        if not raw:
+            break
+        size = len(raw)
+        if size > limit and not raw.endswith(b"\n"):
+            while True:  # skip to the end of the oversized line
+                more = handle.readline(BLOCK)
+                size += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+            info.position = handle.tell()
+            yield raw[: RAW_KEEP * 4].decode("utf-8", errors="replace"), size
+            continue
+        info.position = handle.tell()
+        if first:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+            first = False
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            fallback += 1
+            text = raw.decode("cp1252", errors="replace")
+        yield text, size
+    if fallback:
+        info.details["lines_decoded_as_cp1252"] = fallback
+        info.warnings.append(f"{fallback} line(s) were not UTF-8 and were read as Windows-1252")
+
+
 def _ndjson_rows(path: Path, options: dict[str, Any], info: ConnectorInfo, encoding: str) -> Iterator[SourceRow]:
     limit = int(options.get("max_field_bytes", DEFAULT_RECORD_LIMIT))
     number = 0
     with path.open("rb") as handle:
-        for line_no, line in enumerate(decoded_lines(handle, encoding, info), start=1):
+        for line_no, (line, size) in enumerate(_bounded_lines(handle, encoding, limit, info), start=1):
             text = line.strip()
             if not text:
                 continue
             number += 1
-            if len(text) > limit:
-                reason = f"record larger than the limit of {limit} bytes ({len(text)} characters); not read"
+            if size > limit:
+                reason = f"record larger than the limit of {limit} bytes ({size} bytes); not read"
                 yield SourceRow(number, {}, line_no, reason, text[:RAW_KEEP])
                 continue
             if "\x00" in text:
