@@ -38,6 +38,26 @@ ledger-style exports (a reversal row, never a re-opening): a row that comes agai
 cancelled record, in the same file (exports sort a reversal before or after the row it
 reverses) or when a file is sent again, leaves it cancelled. One Profile maps one file
 at a time; ``begin_file()`` resets the numbering.
+
+Structured formats (JSON, XML, STIX) give nested rows; every column above is then a
+dotted path (see :mod:`fusionhub.ingest.paths`) and these additions apply:
+
+- ``each: PATH`` (or a list of paths) makes one entity per item of a repeated element,
+  keyed ``KEY[0]``, ``KEY[1]``... or ``KEY[<item_key>]`` with ``item_key: "{@s:id}"``;
+  paths inside the entity start at the item, ``$.`` paths at the whole row;
+- a reference to an ``each`` entity from an entity over the same items links the same
+  item; from a single entity it links every item; ``{entity: E, key: TEMPLATE}`` links
+  the item of ``E`` whose key the template gives; ``{record: TEMPLATE, entity: KEY}``
+  links an entity of another record of the same source (STIX relationships);
+- ``key: NAME`` gives the entity a key other than its name in the mapping, so that
+  alternative mappings (``when`` conditions on a type column) share one key;
+- ``when`` may be a condition like ``cancel_when`` (``{column, equals|in|empty}``);
+- a list value gives one property value per item, or one joined value with ``join``;
+- a template field ``{a|b}`` takes the first of ``a``, ``b`` that has a value;
+- a record metadata rule (``tlp``...) may be ``{column|template, code_table, optional}``;
+  ``optional: true`` leaves the source default when the value is empty;
+- a top-level ``namespaces:`` mapping (XML prefixes) is passed to the connector;
+- unmapped values of nested rows are kept leaf by leaf under their indexed paths.
 """
 
 from __future__ import annotations
@@ -53,6 +73,8 @@ from typing import Any
 import yaml
 
 from fusionhub.ingest.errors import ProfileError, RowRejected
+from fusionhub.ingest.paths import ROOT, ItemRow, covered, leaves, lookup, pattern_of
+from fusionhub.ingest.paths import items as path_items
 from fusionhub.model import Model, Schema, load_model
 from fusionhub.model.types import InvalidValue, parse_name
 from fusionhub.model.vocabulary import load_vocabulary
@@ -107,7 +129,26 @@ def entity_id(source: str, record_id: str, key: str) -> str:
 
 
 def render(template: str, row: Row) -> str:
-    return _FIELD.sub(lambda m: str(row.get(m.group(1).strip(), "") or "").strip(), template)
+    return _FIELD.sub(lambda m: field_text(row, m.group(1).strip()), template)
+
+
+def field_text(row: Row, name: str) -> str:
+    """The text of one template field: a column, a path, or ``a|b`` alternatives."""
+    value = lookup(row, name)
+    if value in (None, "") and "|" in name and name not in row:
+        for alternative in name.split("|"):
+            value = lookup(row, alternative.strip())
+            if value not in (None, ""):
+                break
+    if isinstance(value, list):
+        return ", ".join(t for t in (_scalar_text(v) for v in value) if t)
+    return _scalar_text(value)
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("#text")
+    return "" if value is None else str(value).strip()
 
 
 ValueGetter = Callable[[Row], Any]
@@ -125,6 +166,8 @@ class PropertyRule:
     default: Any
     description: str
     fallback: PropertyRule | None = None
+    join: str | None = None  # joins a list value into one value
+    reads: str = "columns"  # columns, template or literal: what ``description`` names
 
 
 @dataclass
@@ -133,8 +176,13 @@ class EntityRule:
     schema: Schema
     rules: list[PropertyRule]
     refs: dict[str, str]  # property -> entity key it points at
-    when: str | None
+    when: Any  # a column that must have a value, or a condition mapping
     required: bool
+    each: list[str] | None = None  # one entity per item at these paths
+    item_key: str | None = None  # template of the item's key (default: its position)
+    name: str = ""  # the entity's name in the mapping (``key`` may differ)
+    keyed_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # prop -> (entity, key template)
+    record_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # prop -> (record id template, key)
 
 
 class Profile:
@@ -147,6 +195,8 @@ class Profile:
         self.name = str(spec.get("name") or Path(origin).stem)
         self.format = str(spec.get("format", "csv"))
         self.options: dict[str, Any] = dict(spec.get("options") or {})
+        if spec.get("namespaces"):
+            self.options.setdefault("namespaces", dict(spec["namespaces"]))
         self.code_tables: dict[str, dict[str, str]] = {
             name: {str(k).strip(): str(v) for k, v in (table or {}).items()}
             for name, table in (spec.get("code_tables") or {}).items()
@@ -171,11 +221,22 @@ class Profile:
             raise ProfileError(f"{origin}: no entities mapped")
         self.entities = [self._entity_rule(key, e) for key, e in entities.items()]
         keys = {e.key for e in self.entities}
+        by_key = {e.key: e for e in self.entities}
         for rule in self.entities:
             for prop, target in rule.refs.items():
                 if target not in keys:
                     raise ProfileError(f"{origin}: {rule.key}.{prop} points at unknown entity {target!r}")
+                other = by_key[target]
+                if other.each and rule.each and other.each != rule.each:
+                    raise ProfileError(
+                        f"{origin}: {rule.key}.{prop}: {target} is made per item of other elements; "
+                        f"use {{entity: {target}, key: TEMPLATE}}"
+                    )
+            for prop, (target, _template) in rule.keyed_refs.items():
+                if target not in keys:
+                    raise ProfileError(f"{origin}: {rule.key}.{prop} points at unknown entity {target!r}")
         self.columns = self._columns()
+        self.paths = self._paths()
         self.begin_file()
 
     def begin_file(self) -> None:
@@ -205,14 +266,34 @@ class Profile:
             raise ProfileError(f"{self.origin}: entity {key}: {schema.name} is abstract")
         rules: list[PropertyRule] = []
         refs: dict[str, str] = {}
+        keyed_refs: dict[str, tuple[str, str]] = {}
+        record_refs: dict[str, tuple[str, str]] = {}
         for prop, source in (spec.get("properties") or {}).items():
             if prop not in schema.properties:
                 raise ProfileError(f"{self.origin}: {schema.name} has no property {prop!r} (entity {key})")
             if schema.properties[prop].type.name == "entity":
-                refs[prop] = str(source if isinstance(source, str) else source.get("entity"))
+                if isinstance(source, dict) and "record" in source:
+                    record_refs[prop] = (str(source["record"]), str(source.get("entity", key)))
+                elif isinstance(source, dict) and "key" in source:
+                    keyed_refs[prop] = (str(source.get("entity")), str(source["key"]))
+                else:
+                    refs[prop] = str(source if isinstance(source, str) else source.get("entity"))
                 continue
             rules.append(self._property_rule(key, prop, source))
-        return EntityRule(key, schema, rules, refs, spec.get("when"), bool(spec.get("required", False)))
+        each = spec.get("each")
+        return EntityRule(
+            str(spec.get("key", key)),
+            schema,
+            rules,
+            refs,
+            spec.get("when"),
+            bool(spec.get("required", False)),
+            each=None if each is None else [str(p) for p in ([each] if isinstance(each, str) else each)],
+            item_key=None if spec.get("item_key") is None else str(spec["item_key"]),
+            name=key,
+            keyed_refs=keyed_refs,
+            record_refs=record_refs,
+        )
 
     def _property_rule(self, key: str, prop: str, source: Any) -> PropertyRule:
         spec: dict[str, Any] = {"column": source} if isinstance(source, str) else dict(source or {})
@@ -278,6 +359,8 @@ class Profile:
             default=spec.get("default"),
             description=description,
             fallback=fallback,
+            join=None if "columns" in spec or spec.get("join") is None else str(spec["join"]),
+            reads="template" if "template" in spec else "literal" if "literal" in spec else "columns",
         )
 
     def _columns(self) -> set[str]:
@@ -286,23 +369,70 @@ class Profile:
         for rule in self.entities:
             for prop in rule.rules:
                 names.update(prop.description.split("+"))
-            if rule.when:
+            if rule.when and isinstance(rule.when, str):
                 names.add(rule.when)
         return names
+
+    def _paths(self) -> set[str]:
+        """Index-free paths the profile reads, for telling unmapped values in nested rows."""
+        used = set(self.columns)
+        for condition in (self.cancel_when, self.skip_when):
+            if isinstance(condition, dict) and condition.get("column"):
+                used.add(str(condition["column"]))
+        for rule in self.entities:
+            local: set[str] = set()
+            for prop in rule.rules:
+                if prop.reads == "columns":
+                    local.update(prop.description.split("+"))
+                elif prop.reads == "template":
+                    local.update(_FIELD.findall(prop.description))
+            for text in [rule.item_key or "", *(t for _, t in rule.keyed_refs.values())]:
+                local.update(_FIELD.findall(text))
+            for template, _ in rule.record_refs.values():
+                local.update(_FIELD.findall(template))
+            if isinstance(rule.when, dict) and rule.when.get("column"):
+                local.add(str(rule.when["column"]))
+            elif isinstance(rule.when, str):
+                local.add(rule.when)
+            names = {part.strip() for name in local for part in name.split("|")}
+            for name in names:
+                if name.startswith(ROOT) or not rule.each:
+                    used.add(name)
+                else:
+                    used.update(f"{base}.{name}" for base in rule.each)
+                    if name == "value":  # items that are plain values are read as ``value``
+                        used.update(rule.each)
+        for spec in self.meta_rules.values():
+            if isinstance(spec, dict):
+                used.update(str(spec[k]) for k in ("column",) if k in spec)
+                used.update(_FIELD.findall(str(spec.get("template", ""))))
+        return {pattern_of(p) for p in used}
 
     # -- mapping -------------------------------------------------------------------
     def _matches(self, condition: Any, row: Row) -> bool:
         if not condition:
             return False
         column = str(condition.get("column"))
-        value = str(row.get(column) or "").strip()
+        found = lookup(row, column)
+        values = [_scalar_text(v) for v in found] if isinstance(found, list) else [_scalar_text(found)]
+        values = [v for v in values if v] or [""]
         if "equals" in condition:
-            return value == str(condition["equals"])
+            return str(condition["equals"]) in values
         if "in" in condition:
-            return value in {str(v) for v in condition["in"]}
+            return bool({str(v) for v in condition["in"]} & set(values))
         if "empty" in condition:
-            return (value == "") == bool(condition["empty"])
+            return (values == [""]) == bool(condition["empty"])
         return False
+
+    def _applies(self, rule: EntityRule, row: Row) -> bool:
+        if not rule.when:
+            return True
+        if isinstance(rule.when, dict):
+            return self._matches(rule.when, row)
+        found = lookup(row, str(rule.when))
+        if isinstance(found, dict | list):
+            return bool(found)  # an element that is there, with content
+        return bool(field_text(row, str(rule.when)))
 
     def map_row(self, row: Row, source_name: str) -> RecordDraft | None:
         """Map one row; ``None`` for a row the profile says to skip. Raises RowRejected."""
@@ -321,36 +451,54 @@ class Profile:
             raise RowRejected("source record id longer than 255 characters")
         draft = RecordDraft(source_record_id=record_id, entities=[], cancel_final=self.cancel_final)
         built: dict[str, EntityDraft] = {}
+        made: list[tuple[EntityRule, EntityDraft, Row, str | None]] = []
         for rule in self.entities:
-            if rule.when and not str(row.get(rule.when) or "").strip():
-                continue
-            entity = EntityDraft(entity_id(source_name, record_id, rule.key), rule.schema.name, rule.key)
-            for prop_rule in rule.rules:
-                self._apply(prop_rule, rule, entity, row, draft)
-            if not entity.properties:
-                if rule.required:
-                    raise RowRejected(f"entity {rule.key} ({rule.schema.name}) has no values")
-                continue
-            built[rule.key] = entity
-        for rule in self.entities:
-            entity_or_none = built.get(rule.key)
-            if entity_or_none is None:
-                continue
+            scopes: list[tuple[str | None, Row]] = self._item_rows(rule, row) if rule.each else [(None, row)]
+            attempted = produced = 0
+            for tag, scope in scopes:
+                if not self._applies(rule, scope):
+                    continue
+                attempted += 1
+                key = rule.key if tag is None else f"{rule.key}[{tag}]"
+                if key in built:
+                    continue  # an alternative mapping of this key (``key:``) already made it
+                entity = EntityDraft(entity_id(source_name, record_id, key), rule.schema.name, key)
+                for prop_rule in rule.rules:
+                    self._apply(prop_rule, rule, entity, scope, draft)
+                if not entity.properties:
+                    continue
+                built[key] = entity
+                made.append((rule, entity, scope, tag))
+                produced += 1
+            if rule.required and not produced and (attempted or rule.each):
+                raise RowRejected(f"entity {rule.key} ({rule.schema.name}) has no values")
+        for rule, entity, scope, tag in made:
             for prop, target in rule.refs.items():
-                if target in built:
-                    entity_or_none.add(prop, built[target].id, None)
+                for linked in self._targets(target, rule, tag, built):
+                    entity.add(prop, linked.id, None)
+            for prop, (target, template) in rule.keyed_refs.items():
+                item_key = render(template, scope).strip()
+                linked_or_none = built.get(f"{target}[{item_key}]") if item_key else None
+                if linked_or_none is not None:
+                    entity.add(prop, linked_or_none.id, None)
+            for prop, (template, key) in rule.record_refs.items():
+                other_record = render(template, scope).strip()
+                if other_record:
+                    entity.add(prop, entity_id(source_name, other_record, key), None)
             if rule.schema.is_relationship:
                 edge = rule.schema.edge or {}
-                if not (
-                    entity_or_none.properties.get(edge["source"]) and entity_or_none.properties.get(edge["target"])
-                ):
-                    del built[rule.key]  # a relationship with a missing end says nothing
+                if not (entity.properties.get(edge["source"]) and entity.properties.get(edge["target"])):
+                    del built[entity.key]  # a relationship with a missing end says nothing
         draft.entities = list(built.values())
         if not draft.entities:
             raise RowRejected("the row maps to no entity with a value")
         vocab = load_vocabulary()
         for key, spec in self.meta_rules.items():
             raw = render(spec, row) if isinstance(spec, str) else spec
+            if isinstance(spec, dict):
+                raw = self._meta_value(spec, row)
+                if raw in (None, "", []) and spec.get("optional"):
+                    continue
             try:
                 if key == "record_class":
                     draft.meta[key] = vocab.record_class(str(raw))
@@ -373,13 +521,101 @@ class Profile:
                 draft.occurred_at = first[0] if isinstance(first, list) else first
         draft.cancelled = cancelled
         if self.keep_unmapped:
-            extra = {k: v for k, v in row.items() if k not in self.columns and v not in (None, "", " ")}
+            extra: dict[str, Any] = {}
+            for k, v in row.items():
+                if isinstance(v, dict | list):
+                    # Nested rows: keep each value the profile does not read, under its path.
+                    for path, pattern, leaf in leaves(v, k, k):
+                        if leaf not in (None, "", " ") and not covered(pattern, self.paths):
+                            extra[path] = leaf
+                elif k not in self.paths and v not in (None, "", " "):
+                    extra[k] = v
             if extra:
                 draft.unmapped = extra
         return draft
 
+    def _item_rows(self, rule: EntityRule, row: Row) -> list[tuple[str | None, Row]]:
+        root = getattr(row, "root", row)
+        out: list[tuple[str | None, Row]] = []
+        for base in rule.each or []:
+            for item in path_items(row, base):
+                scope = ItemRow(item, root)
+                tag = render(rule.item_key, scope).strip() if rule.item_key else ""
+                out.append((tag or str(len(out)), scope))
+        return out
+
+    def _targets(self, target: str, rule: EntityRule, tag: str | None, built: dict[str, EntityDraft]) -> list[Any]:
+        if target in built:
+            return [built[target]]
+        other = next((e for e in self.entities if e.key == target), None)
+        if other is None or not other.each:
+            return []
+        if tag is not None and rule.each == other.each and rule.item_key == other.item_key:
+            # Both made per item of the same elements: link the entity of the same item.
+            same = built.get(f"{target}[{tag}]")
+            return [same] if same else []
+        return [e for k, e in built.items() if k.startswith(f"{target}[")]
+
+    def _meta_value(self, spec: dict[str, Any], row: Row) -> Any:
+        if "column" in spec:
+            raw: Any = lookup(row, str(spec["column"]))
+        elif "template" in spec:
+            raw = render(str(spec["template"]), row)
+        else:
+            raw = spec.get("literal")
+        if isinstance(raw, list):
+            raw = next((_scalar_text(v) for v in raw if _scalar_text(v)), None)
+        elif isinstance(raw, dict):
+            raw = _scalar_text(raw)
+        if raw not in (None, "") and spec.get("code_table"):
+            table = self.code_tables.get(str(spec["code_table"]), {})
+            raw = table.get(str(raw).strip(), table.get("*", raw))
+        return raw
+
     def _apply(self, rule: PropertyRule, erule: EntityRule, entity: EntityDraft, row: Row, draft: RecordDraft) -> None:
         raw = rule.getter(row)
+        if isinstance(raw, dict | list):
+            values = self._leaf_values(raw, rule, erule, draft)
+            if rule.join is not None:
+                raw = rule.join.join(values)
+            else:
+                for value in values:
+                    self._apply_one(value, rule, erule, entity, draft, row)
+                if not values and rule.fallback is not None:
+                    self._apply(rule.fallback, erule, entity, row, draft)
+                    return
+                if not values and rule.required:
+                    raise RowRejected(f"{erule.key}.{rule.prop} is required and empty ({rule.description})")
+                return
+        self._apply_one(raw, rule, erule, entity, draft, row)
+
+    @staticmethod
+    def _leaf_values(raw: Any, rule: PropertyRule, erule: EntityRule, draft: RecordDraft) -> list[str]:
+        """A list (or an element with attributes) as its text values, structures reported."""
+        out: list[str] = []
+        for item in raw if isinstance(raw, list) else [raw]:
+            if isinstance(item, dict):
+                if "#text" not in item:
+                    draft.dropped.append(
+                        {
+                            "entity": erule.key,
+                            "property": rule.prop,
+                            "value": str(item)[:500],
+                            "reason": f"{rule.description} is a structure, not a value",
+                        }
+                    )
+                    continue
+                item = item["#text"]
+            text = "" if item is None else str(item).strip()
+            if text:
+                out.append(text)
+        return out
+
+    def _apply_one(
+        self, raw: Any, rule: PropertyRule, erule: EntityRule, entity: EntityDraft, draft: RecordDraft, row: Row
+    ) -> None:
+        if isinstance(raw, bool | int | float):
+            raw = str(raw).lower() if isinstance(raw, bool) else str(raw)
         if isinstance(raw, str):
             raw = raw.strip(rule.hints.get("strip", " ")) if "strip" in rule.hints else raw.strip()
         if raw in (None, "") and rule.default is not None:
@@ -432,17 +668,17 @@ class Profile:
 
 def _column_getter(column: str) -> ValueGetter:
     def get(row: Row) -> Any:
-        return row.get(column)
+        return lookup(row, column)
 
     return get
 
 
 def _columns_getter(columns: list[str], joiner: str | None) -> ValueGetter:
     def get_tuple(row: Row) -> Any:
-        return tuple(row.get(c) for c in columns)
+        return tuple(lookup(row, c) for c in columns)
 
     def get_joined(row: Row) -> Any:
-        parts = (str(row.get(c) or "").strip() for c in columns)
+        parts = (field_text(row, c) for c in columns)
         return (joiner or "").join(p for p in parts if p)
 
     return get_tuple if joiner is None else get_joined

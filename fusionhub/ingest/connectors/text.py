@@ -57,3 +57,77 @@ def decoded_lines(handle: BinaryIO, encoding: str, info: ConnectorInfo) -> Itera
     if fallback:
         info.details["lines_decoded_as_cp1252"] = fallback
         info.warnings.append(f"{fallback} line(s) were not UTF-8 and were read as Windows-1252")
+
+
+BLOCK = 1 << 20
+
+
+def _utf8_boundary(data: bytes) -> int:
+    """Where to cut ``data`` so no UTF-8 sequence is split (a block without a line end)."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 == 0x80:
+            continue  # a continuation byte: keep looking for the lead byte
+        if byte >= 0xC0:
+            needed = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(data) - back if back < needed else len(data)
+        return len(data)
+    return len(data)
+
+
+def decoded_blocks(handle: BinaryIO, encoding: str, info: ConnectorInfo, size: int = BLOCK) -> Iterator[str]:
+    """Yield the text of a binary handle in blocks of about ``size`` bytes.
+
+    For formats whose records need not sit on one line (JSON arrays, XML), so memory
+    stays flat even for a file that is one long line. Blocks end at a line end where
+    there is one, so the UTF-8 / Windows-1252 fallback works line by line as in
+    :func:`decoded_lines`.
+    """
+    if encoding not in ("auto", "utf-8-sig"):
+        decoder = codecs.getincrementaldecoder(encoding)("replace")
+        replaced = 0
+        while block := handle.read(size):
+            info.position = handle.tell()
+            text = decoder.decode(block)
+            replaced += text.count("\ufffd")
+            yield text
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            replaced += tail.count("\ufffd")
+            yield tail
+        if replaced:
+            info.warnings.append(f"{replaced} character(s) were invalid in {encoding}; replaced")
+        return
+    fallback = 0
+    pending = b""
+    first = True
+    while True:
+        block = handle.read(size)
+        data = pending + block
+        if not data:
+            break
+        if block:
+            cut = data.rfind(b"\n") + 1 or _utf8_boundary(data)
+        else:
+            cut = len(data)
+        piece, pending = data[:cut], data[cut:]
+        info.position = handle.tell() - len(pending)
+        if first:
+            piece = piece.removeprefix(codecs.BOM_UTF8)
+            first = False
+        try:
+            yield piece.decode("utf-8")
+        except UnicodeDecodeError:
+            parts: list[str] = []
+            for line in piece.splitlines(keepends=True):
+                try:
+                    parts.append(line.decode("utf-8"))
+                except UnicodeDecodeError:
+                    fallback += 1
+                    parts.append(line.decode("cp1252", errors="replace"))
+            yield "".join(parts)
+        if not block:
+            break
+    if fallback:
+        info.details["lines_decoded_as_cp1252"] = fallback
+        info.warnings.append(f"{fallback} line(s) were not UTF-8 and were read as Windows-1252")

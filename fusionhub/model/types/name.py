@@ -59,6 +59,8 @@ def parse_name(raw: str, form: str = "natural") -> NameParts:
     tokens = [_tidy(t) for t in text.split() if _tidy(t)]
     if tokens and tokens[-1].upper().rstrip(".") in SUFFIXES and len(tokens) > 1:
         suffix = tokens.pop().upper().rstrip(".")
+    if not tokens:  # only punctuation
+        return NameParts(None, None, None, suffix)
     if form == "last_first":
         last, rest_tokens = tokens[0], tokens[1:]
         return NameParts(rest_tokens[0] if rest_tokens else None, " ".join(rest_tokens[1:]) or None, last, suffix)

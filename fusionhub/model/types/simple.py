@@ -109,7 +109,8 @@ class EmailType(PropertyType):
 
 
 class EntityType(PropertyType):
-    """A reference to another entity of the same record, by its key in the mapping."""
+    """A reference to another entity by its id: of the same record (by its key in the mapping),
+    or of another record of the same source (``{record: ..., entity: ...}`` in a profile)."""
 
     name = "entity"
     label = "Entity"
