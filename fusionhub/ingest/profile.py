@@ -406,7 +406,7 @@ class Profile:
             if isinstance(spec, dict):
                 used.update(str(spec[k]) for k in ("column",) if k in spec)
                 used.update(_FIELD.findall(str(spec.get("template", ""))))
-        return {pattern_of(p) for p in used}
+        return {pattern_of(part.strip()) for p in used for part in p.split("|")}
 
     # -- mapping -------------------------------------------------------------------
     def _matches(self, condition: Any, row: Row) -> bool:
