@@ -70,6 +70,8 @@ class RecordView:
     occurred_at: str | None
     payload: dict[str, Any]
     versions: list[dict[str, Any]]
+    #: An open correction/redress request questions this record.
+    disputed: bool = False
 
     @property
     def caveat(self) -> str:
@@ -101,6 +103,10 @@ class RecordView:
             "dropped": self.payload.get("dropped", []),
             "unmapped": self.payload.get("unmapped", {}),
             "versions": self.versions,
+            "disputed": self.disputed,
+            "corrections": self.payload.get("corrections", []),
+            # Every value inherits its record's grading: source reliability + content validity.
+            "grading": {"reliability": self.reliability, "validity": self.validity},
         }
 
 
@@ -166,7 +172,12 @@ class RecordReader:
         if refusal is not None:
             raise refusal
         assert row is not None
-        return _view(row, versions)
+        view = _view(row, versions)
+        from fusionhub.policy.redress import open_disputes
+
+        with self.store.connect() as conn:
+            view.disputed = open_disputes(conn, record_id) > 0
+        return view
 
     def _purpose_or_audit(self, subject: str, details: dict[str, Any], ip: str | None) -> str:
         try:
