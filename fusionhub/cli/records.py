@@ -35,6 +35,13 @@ def record_show(
     )
     typer.echo(f"review due {view.review_due}" + ("  DISPUTED: a correction request is open" if view.disputed else ""))
     grade = f"[{view.reliability}{view.validity}]"
+    if view.predicate:
+        pred = view.predicate
+        typer.echo(
+            f"basis (submitted by {pred['submitted_by']}): {pred['basis']}"
+            + (f"  | criminal activity: {pred['criminal_activity']}" if pred["criminal_activity"] else "")
+            + (f"  | nexus: {pred['nexus']}" if pred["nexus"] else "")
+        )
     for entity in body["entities"]:
         typer.echo(f"  {entity['schema']} ({entity['key']}) {entity['id']}")
         for prop, values in entity["properties"].items():
