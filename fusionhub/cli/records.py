@@ -33,11 +33,19 @@ def record_show(
         f"source {prov['source']} ({prov['agency']}, {prov['system']}) id {prov['source_record_id']}  "
         f"batch {prov['batch_id']}  received {prov['received_at']}  graded {prov['reliability']}{prov['validity']}"
     )
-    typer.echo(f"review due {view.review_due}")
+    typer.echo(f"review due {view.review_due}" + ("  DISPUTED: a correction request is open" if view.disputed else ""))
+    grade = f"[{view.reliability}{view.validity}]"
+    if view.predicate:
+        pred = view.predicate
+        typer.echo(
+            f"basis (submitted by {pred['submitted_by']}): {pred['basis']}"
+            + (f"  | criminal activity: {pred['criminal_activity']}" if pred["criminal_activity"] else "")
+            + (f"  | nexus: {pred['nexus']}" if pred["nexus"] else "")
+        )
     for entity in body["entities"]:
         typer.echo(f"  {entity['schema']} ({entity['key']}) {entity['id']}")
         for prop, values in entity["properties"].items():
-            shown = [v if isinstance(v, str) else f"{v[0]}  (as sent: {v[1]!r})" for v in values]
+            shown = [f"{v} {grade}" if isinstance(v, str) else f"{v[0]} {grade}  (as sent: {v[1]!r})" for v in values]
             typer.echo(f"    {prop}: {' | '.join(shown)}")
     for dropped in body["dropped"]:
         typer.echo(
@@ -47,6 +55,70 @@ def record_show(
         typer.echo(
             f"  version {version['version']} from batch {version['batch_id']}, superseded {version['superseded_at']}"
         )
+
+
+@record_app.command("submit")
+def record_submit(
+    source: str = typer.Option(..., help="Your agency's source the record enters through."),
+    record_class: str = typer.Option(..., "--class", help="sar, tip or criminal-intelligence."),
+    basis: str = typer.Option(..., help="The facts that make it reasonably indicative of criminal activity."),
+    activity: str = typer.Option(None, help="Suspected criminal activity (required for criminal intelligence)."),
+    protected: list[str] = typer.Option(
+        [],
+        "--protected",
+        help="Protected activity/attribute involved: speech, religion, assembly, petition, "
+        "press, race, ethnicity, national-origin (repeatable).",
+    ),
+    nexus: str = typer.Option(None, help="The criminal or threat nexus (required with --protected)."),
+    person: list[str] = typer.Option([], "--person", help="A person named in it (repeatable)."),
+    narrative: str = typer.Option(None, help="Narrative."),
+    caveat: str = typer.Option(None, help="Handling caveat, e.g. 'TLP:AMBER LES' (default: the source's)."),
+) -> None:
+    """Submit a SAR, tip or criminal intelligence record with its stated basis."""
+    from fusionhub.ingest.sources import parse_caveat
+    from fusionhub.policy.submission import SubmissionBasis, submit_record
+
+    actor = acting_actor()
+    with domain_errors():
+        tlp, handling = parse_caveat(caveat) if caveat else (None, None)
+        record_id = submit_record(
+            STATE.store(),
+            actor,
+            source,
+            record_class,
+            SubmissionBasis(basis, activity, list(protected), nexus),
+            persons=list(person),
+            narrative=narrative,
+            tlp=tlp,
+            handling=handling,
+        )
+    typer.echo(f"record {record_id} stored")
+
+
+@record_app.command("disseminate")
+def record_disseminate(
+    record_ids: list[int],
+    to_agency: str = typer.Option(..., "--to-agency", help="Recipient agency code."),
+    to_person: str = typer.Option(..., "--to-person", help="Recipient person (name, title)."),
+    reason: str = typer.Option(..., help="Why (need to know)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Release records outside the project; recorded to whom, when and why."""
+    from fusionhub.policy.dissemination import disseminate
+
+    actor = acting_actor()
+    with domain_errors():
+        release = disseminate(STATE.store(), actor, list(record_ids), to_agency, to_person, reason)
+    if as_json:
+        print_json(
+            {
+                "released": release.record_ids,
+                "to": release.recipient_agency,
+                "records": [v.to_json() for v in release.views],
+            }
+        )
+        return
+    typer.echo(f"released {len(release.record_ids)} record(s) to {to_person} ({to_agency})")
 
 
 @quarantine_app.command("show")

@@ -25,11 +25,17 @@ from fusionhub.ingest.profile import Profile, RecordDraft
 from fusionhub.ingest.sources import Source, get_source
 from fusionhub.model.types.base import inert
 from fusionhub.model.vocabulary import load_vocabulary
+from fusionhub.policy.audit import record_event
+from fusionhub.policy.identity import operator_name
+from fusionhub.policy.rules import load_policy
 from fusionhub.store import Store, utcnow
 from fusionhub.store import tables as t
 from fusionhub.store.followers import notify_followers
 from fusionhub.store.writer import SourceDefaults, WriteCounts, write_chunk
 
+PREDICATE_REFUSAL = (
+    "criminal intelligence is stored only with a criminal predicate; submit it with `fusionhub record submit`"
+)
 Progress = Callable[[int, int, int], None]  # rows read, bytes read, bytes total
 
 
@@ -147,7 +153,7 @@ def ingest_file(
     totals = WriteCounts()
     try:
         for chunk in _chain(all_chunks, chunks):
-            _ingest_chunk(store, source, mapping, defaults, report, chunk, totals)
+            _ingest_chunk(store, source, mapping, defaults, report, chunk, totals, user)
             notify_followers(store)
             if progress:
                 progress(report.read, info.position, total_bytes)
@@ -192,9 +198,11 @@ def _ingest_chunk(
     report: IngestReport,
     chunk: list[SourceRow],
     totals: WriteCounts,
+    user: str | None = None,
 ) -> None:
     drafts: list[RecordDraft] = []
     rejected: list[dict[str, Any]] = []
+    predicate_classes = set(load_policy().retention.get("predicate_required") or [])
     skipped = 0
     for row in chunk:
         if row.error:
@@ -207,6 +215,10 @@ def _ingest_chunk(
             continue
         if draft is None:
             skipped += 1
+            continue
+        if draft.meta.get("record_class", source.record_class) in predicate_classes:
+            # 28 CFR 23.20(a): no criminal intelligence without its predicate (policy.submission).
+            rejected.append(_quarantine(report, row, PREDICATE_REFUSAL, None))
             continue
         drafts.append(draft)
     now = utcnow()
@@ -232,6 +244,22 @@ def _ingest_chunk(
                 rows_rejected=report.rejected,
                 last_row=chunk[-1].number,
             )
+        )
+        # The import's audit event commits with the rows it records (policy.audit).
+        record_event(
+            conn,
+            user or operator_name(),
+            "import",
+            f"batch:{report.batch_id}",
+            {
+                "source": source.name,
+                "rows": len(chunk),
+                "stored": counts.stored,
+                "updated": counts.updated,
+                "rejected": len(rejected),
+                "first_seq": counts.first_seq,
+                "last_seq": counts.last_seq,
+            },
         )
     totals.add(counts)
     for item in rejected[: max(0, 20 - len(report.quarantine_sample))]:
