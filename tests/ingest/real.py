@@ -50,7 +50,7 @@ def record(store: Store, source: str, source_record_id: str) -> RecordView:
         actor = actor_for(store, reader_name)
     except UnknownUser:
         actor = factories.user(store, reader_name, spec.agency, kind=spec.agency_kind)
-    return RecordReader(store, actor, purpose="real data test").get(rid)
+    return RecordReader(store, actor, purpose="case 24-001").get(rid)
 
 
 def entity(payload: dict[str, Any], key: str) -> dict[str, list[Any]] | None:
