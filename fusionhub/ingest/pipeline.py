@@ -3,12 +3,19 @@
 Each chunk of rows commits in one transaction together with its quarantined rows and
 the batch's progress, so an import killed at any point leaves whole chunks only, and
 running it again completes the file: rows already stored come back ``unchanged``.
+
+Reading and mapping a row costs more than storing it, so a large file is read and
+mapped in a worker process (``fusionhub.ingest.worker``) while this process writes the
+chunk before; both sides run the same ``prepare_chunk``. The worker is at most a chunk
+or two ahead (a pipe with no buffer to speak of), so memory stays flat whatever the
+file's size, and it dies with the importing process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -21,16 +28,64 @@ from sqlalchemy import insert, update
 from fusionhub.ingest.connectors import ConnectorInfo, SourceRow, get_connector
 from fusionhub.ingest.connectors.base import RAW_KEEP
 from fusionhub.ingest.errors import RowRejected, UnreadableFile
-from fusionhub.ingest.profile import Profile, RecordDraft
+from fusionhub.ingest.profile import Profile
 from fusionhub.ingest.sources import Source, get_source
 from fusionhub.model.types.base import inert
 from fusionhub.model.vocabulary import load_vocabulary
 from fusionhub.store import Store, utcnow
 from fusionhub.store import tables as t
 from fusionhub.store.followers import notify_followers
-from fusionhub.store.writer import SourceDefaults, WriteCounts, write_chunk
+from fusionhub.store.writer import SourceDefaults, WriteCounts, prepare_row, write_rows
 
 Progress = Callable[[int, int, int], None]  # rows read, bytes read, bytes total
+#: Files at least this large are mapped in a worker process (FUSIONHUB_INGEST_PARALLEL_BYTES;
+#: 0 always, a negative number never); below it, starting the worker costs more than it saves.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class PreparedChunk:
+    """A chunk of rows mapped and serialised, ready for the store."""
+
+    rows: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+    skipped: int
+    read: int
+    last_row: int
+    position: int = 0
+
+
+def prepare_chunk(
+    mapping: Profile,
+    source_name: str,
+    defaults: SourceDefaults,
+    batch_id: int,
+    chunk: list[SourceRow],
+) -> PreparedChunk:
+    """Map and serialise one chunk: no store access, so it can run in a worker process."""
+    rows: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    skipped = 0
+    now = utcnow()
+    for row in chunk:
+        if row.error:
+            rejected.append(_quarantine(batch_id, row, row.error))
+            continue
+        try:
+            draft = mapping.map_row(row.values, source_name)
+        except RowRejected as exc:
+            rejected.append(_quarantine(batch_id, row, str(exc)))
+            continue
+        if draft is None:
+            skipped += 1
+            continue
+        rows.append(prepare_row(draft, defaults, batch_id, now))
+    return PreparedChunk(rows, rejected, skipped, len(chunk), chunk[-1].number if chunk else 0)
+
+
+def parallel_min_bytes() -> int:
+    value = os.environ.get("FUSIONHUB_INGEST_PARALLEL_BYTES")
+    return int(value) if value not in (None, "") else PARALLEL_MIN_BYTES
 
 
 @dataclass
@@ -126,7 +181,7 @@ def ingest_file(
             insert(t.ingest_batch).values(
                 source_id=source.id,
                 file_name=path.name,
-                file_sha256=_sha256(path),
+                file_sha256=None,  # filled in below, while the worker reads
                 profile=mapping.name,
                 started_at=utcnow(),
                 status="running",
@@ -141,15 +196,39 @@ def ingest_file(
         ).inserted_primary_key
     assert batch_id is not None
     report.batch_id = int(batch_id[0])
-    chunks = _chunks(rows, first_chunk_size)
-    all_chunks: Iterator[list[SourceRow]] = (c for c in ([first] if first else []))
     totals = WriteCounts()
+    use_worker = first and 0 <= parallel_min_bytes() <= total_bytes and (os.cpu_count() or 1) > 1
+    prepared: Iterator[PreparedChunk]
+    worker = None
+    if use_worker:
+        from fusionhub.ingest.worker import MappingWorker
+
+        close = getattr(rows, "close", None)
+        if close:
+            close()  # the worker reads the file from the start itself
+        worker = MappingWorker(
+            path, mapping.spec, mapping.origin, options, source.name, defaults, report.batch_id, first_chunk_size
+        )
+        prepared = worker.chunks(info)
+    else:
+        chunks = _chain(iter([first] if first else []), _chunks(rows, first_chunk_size))
+        prepared = _prepared_inline(mapping, source.name, defaults, report.batch_id, chunks, info)
     try:
-        for chunk in _chain(all_chunks, chunks):
-            _ingest_chunk(store, source, mapping, defaults, report, chunk, totals)
+        digest = _sha256(path)
+        with store.begin() as conn:
+            conn.execute(
+                update(t.ingest_batch).where(t.ingest_batch.c.id == report.batch_id).values(file_sha256=digest)
+            )
+    except BaseException:
+        if worker is not None:
+            worker.stop()
+        raise
+    try:
+        for chunk in prepared:
+            _store_chunk(store, defaults, report, chunk, totals)
             notify_followers(store)
             if progress:
-                progress(report.read, info.position, total_bytes)
+                progress(report.read, chunk.position, total_bytes)
     except UnreadableFile as exc:
         report.status = "failed"
         report.warnings.append(str(exc))
@@ -159,6 +238,9 @@ def ingest_file(
         report.warnings.append(f"import stopped: {type(exc).__name__}: {exc}")
         _finish(store, report)
         raise
+    finally:
+        if worker is not None:
+            worker.stop()
     report.details = info.details
     report.warnings = info.warnings + report.warnings
     report.first_seq, report.last_seq = totals.first_seq, totals.last_seq
@@ -183,42 +265,39 @@ def _chain(*iterators: Iterator[list[SourceRow]]) -> Iterator[list[SourceRow]]:
         yield from iterator
 
 
-def _ingest_chunk(
-    store: Store,
-    source: Source,
+def _prepared_inline(
     mapping: Profile,
+    source_name: str,
+    defaults: SourceDefaults,
+    batch_id: int | None,
+    chunks: Iterator[list[SourceRow]],
+    info: ConnectorInfo,
+) -> Iterator[PreparedChunk]:
+    for chunk in chunks:
+        result = prepare_chunk(mapping, source_name, defaults, batch_id or 0, chunk)
+        result.position = info.position
+        yield result
+
+
+def _store_chunk(
+    store: Store,
     defaults: SourceDefaults,
     report: IngestReport,
-    chunk: list[SourceRow],
+    chunk: PreparedChunk,
     totals: WriteCounts,
 ) -> None:
-    drafts: list[RecordDraft] = []
-    rejected: list[dict[str, Any]] = []
-    skipped = 0
-    for row in chunk:
-        if row.error:
-            rejected.append(_quarantine(report, row, row.error, None))
-            continue
-        try:
-            draft = mapping.map_row(row.values, source.name)
-        except RowRejected as exc:
-            rejected.append(_quarantine(report, row, str(exc), None))
-            continue
-        if draft is None:
-            skipped += 1
-            continue
-        drafts.append(draft)
     now = utcnow()
+    rejected = chunk.rejected
     with store.begin() as conn:
-        counts = write_chunk(store, conn, defaults, report.batch_id or 0, list(drafts), now)
+        counts = write_rows(store, conn, defaults, chunk.rows, now)
         if rejected:
             conn.execute(insert(t.quarantine), rejected)
-        report.read += len(chunk)
+        report.read += chunk.read
         report.stored += counts.stored
         report.updated += counts.updated
         report.unchanged += counts.unchanged
         report.rejected += len(rejected)
-        report.skipped += skipped
+        report.skipped += chunk.skipped
         conn.execute(
             update(t.ingest_batch)
             .where(t.ingest_batch.c.id == report.batch_id)
@@ -228,7 +307,7 @@ def _ingest_chunk(
                 rows_updated=report.updated,
                 rows_unchanged=report.unchanged,
                 rows_rejected=report.rejected,
-                last_row=chunk[-1].number,
+                last_row=chunk.last_row,
             )
         )
     totals.add(counts)
@@ -236,12 +315,12 @@ def _ingest_chunk(
         report.quarantine_sample.append({"row": item["row_number"], "reason": item["reason"]})
 
 
-def _quarantine(report: IngestReport, row: SourceRow, reason: str, _draft: Any) -> dict[str, Any]:
+def _quarantine(batch_id: int | None, row: SourceRow, reason: str) -> dict[str, Any]:
     raw = row.raw
     if raw is None and row.values:
         raw = json.dumps(row.values, ensure_ascii=False)[:RAW_KEEP]
     return {
-        "batch_id": report.batch_id,
+        "batch_id": batch_id,
         "row_number": row.number,
         "source_record_id": None,
         "reason": (f"line {row.line}: " if row.line else "") + reason,

@@ -32,6 +32,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,12 @@ import yaml
 
 from fusionhub.ingest.errors import ProfileError, RowRejected
 from fusionhub.model import Model, Schema, load_model
-from fusionhub.model.types import InvalidValue, parse_name
+from fusionhub.model.types import InvalidValue, NameParts, parse_name
 from fusionhub.model.vocabulary import load_vocabulary
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
+#: Entries a property's clean() memo holds before it starts afresh (bounds memory).
+CACHE_MAX = 20_000
 _FIELD = re.compile(r"\{([^{}]+)\}")
 Row = dict[str, Any]
 
@@ -94,6 +97,26 @@ def render(template: str, row: Row) -> str:
     return _FIELD.sub(lambda m: str(row.get(m.group(1).strip(), "") or "").strip(), template)
 
 
+def compile_template(template: str) -> Callable[[Row], str]:
+    """``render`` for one template, split once instead of scanned for every row."""
+    parts: list[tuple[bool, str]] = []  # (is a column, text)
+    last = 0
+    for match in _FIELD.finditer(template):
+        parts.append((False, template[last : match.start()]))
+        parts.append((True, match.group(1).strip()))
+        last = match.end()
+    parts.append((False, template[last:]))
+    parts = [p for p in parts if p[0] or p[1]]
+    if len(parts) == 1 and parts[0][0]:
+        column = parts[0][1]
+        return lambda row: str(row.get(column, "") or "").strip()
+
+    def rendered(row: Row) -> str:
+        return "".join(str(row.get(text, "") or "").strip() if is_column else text for is_column, text in parts)
+
+    return rendered
+
+
 ValueGetter = Callable[[Row], Any]
 
 
@@ -108,6 +131,14 @@ class PropertyRule:
     many: str | None
     default: Any
     description: str
+    #: Memo of ``clean`` per raw value within one import: sources repeat values (codes,
+    #: names, dates, addresses) and cleaning them is the costly part of mapping a row.
+    #: Holds (value, None) or (None, reason the value is invalid). Bounded: see CACHE_MAX.
+    cache: dict[Any, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    @cached_property
+    def clean_hints(self) -> dict[str, Any]:
+        return {k: v for k, v in self.hints.items() if k != "strip"}
 
 
 @dataclass
@@ -138,12 +169,17 @@ class Profile:
         if "id" not in record:
             raise ProfileError(f"{origin}: record.id (a template of the source record id) is required")
         self.id_template = str(record["id"])
+        self._render_id = compile_template(self.id_template)
         self.occurred = record.get("occurred")
         self.cancel_when = record.get("cancel_when")
         self.skip_when = record.get("skip_when")
         self.meta_rules = {
             key: record[key] for key in ("record_class", "tlp", "handling", "reliability", "validity") if key in record
         }
+        self._meta_templates = {
+            key: compile_template(spec) for key, spec in self.meta_rules.items() if isinstance(spec, str)
+        }
+        self._meta_cache: dict[tuple[str, Any], tuple[Any, str | None]] = {}
         self.keep_unmapped = bool(record.get("keep_unmapped", True))
         entities = spec.get("entities") or {}
         if not entities:
@@ -274,7 +310,7 @@ class Profile:
         """Map one row; ``None`` for a row the profile says to skip. Raises RowRejected."""
         if self.skip_when and self._matches(self.skip_when, row):
             return None
-        record_id = render(self.id_template, row).strip()
+        record_id = self._render_id(row).strip()
         if not record_id or not record_id.strip(":-_ "):
             raise RowRejected(f"no source record id (template {self.id_template!r} gave nothing)")
         if len(record_id) > 255:
@@ -308,22 +344,23 @@ class Profile:
         draft.entities = list(built.values())
         if not draft.entities:
             raise RowRejected("the row maps to no entity with a value")
-        vocab = load_vocabulary()
         for key, spec in self.meta_rules.items():
-            raw = render(spec, row) if isinstance(spec, str) else spec
+            template = self._meta_templates.get(key)
+            raw = template(row) if template else spec
             try:
-                if key == "record_class":
-                    draft.meta[key] = vocab.record_class(str(raw))
-                elif key == "tlp":
-                    draft.meta[key] = vocab.tlp_level(str(raw))
-                elif key == "handling":
-                    draft.meta[key] = vocab.handling_markings(raw)
-                elif key == "reliability":
-                    draft.meta[key] = vocab.reliability_code(str(raw))
-                elif key == "validity":
-                    draft.meta[key] = vocab.validity_code(str(raw))
-            except InvalidValue as exc:
-                raise RowRejected(f"record {key}: {exc}") from exc
+                value, error = self._meta_cache[(key, raw)]
+            except (KeyError, TypeError):
+                value, error = None, None
+                try:
+                    value = _meta_value(key, raw)
+                except InvalidValue as exc:
+                    error = str(exc)
+                if isinstance(raw, str) and len(self._meta_cache) < CACHE_MAX:
+                    self._meta_cache[(key, raw)] = (value, error)
+            if error is not None:
+                raise RowRejected(f"record {key}: {error}")
+            if value is not None:
+                draft.meta[key] = value
         if self.occurred:
             key, _, prop = str(self.occurred).partition(".")
             main = built.get(key)
@@ -341,7 +378,7 @@ class Profile:
     def _apply(self, rule: PropertyRule, erule: EntityRule, entity: EntityDraft, row: Row, draft: RecordDraft) -> None:
         raw = rule.getter(row)
         if isinstance(raw, str):
-            raw = raw.strip(rule.hints.get("strip", " ")) if "strip" in rule.hints else raw.strip()
+            raw = raw.strip(rule.hints["strip"]) if "strip" in rule.hints else raw.strip()
         if raw in (None, "") and rule.default is not None:
             raw = rule.default
         if raw in (None, "") or (isinstance(raw, tuple) and all(v in (None, "") for v in raw)):
@@ -350,7 +387,7 @@ class Profile:
             return
         raws: list[Any] = [p.strip() for p in str(raw).split(rule.many)] if rule.many else [raw]
         prop = erule.schema.properties[rule.prop]
-        hints = {k: v for k, v in rule.hints.items() if k != "strip"}
+        cache = rule.cache
         for item in raws:
             if item in (None, ""):
                 continue
@@ -359,12 +396,25 @@ class Profile:
                 code = str(item).strip()
                 value_in = rule.code_table.get(code, rule.code_table.get("*", code))
             try:
-                value = prop.clean(value_in, **hints)
-            except InvalidValue as exc:
+                value, error = cache[value_in]
+            except KeyError:
+                try:
+                    value, error = prop.clean(value_in, **rule.clean_hints), None
+                except InvalidValue as exc:
+                    value, error = None, str(exc)
+                if len(cache) >= CACHE_MAX:
+                    cache.clear()
+                cache[value_in] = (value, error)
+            except TypeError:  # an unhashable value: clean it every time
+                try:
+                    value, error = prop.clean(value_in, **rule.clean_hints), None
+                except InvalidValue as exc:
+                    value, error = None, str(exc)
+            if error is not None:
                 if rule.required:
-                    raise RowRejected(f"{erule.key}.{rule.prop}: {exc}") from exc
+                    raise RowRejected(f"{erule.key}.{rule.prop}: {error}")
                 draft.dropped.append(
-                    {"entity": erule.key, "property": rule.prop, "value": str(item)[:500], "reason": str(exc)}
+                    {"entity": erule.key, "property": rule.prop, "value": str(item)[:500], "reason": error}
                 )
                 continue
             if value is None:
@@ -376,7 +426,7 @@ class Profile:
 
     @staticmethod
     def _split_name(entity: EntityDraft, schema: Schema, value: str, form: str) -> None:
-        parts = parse_name(value, "last_first" if form == "last_first" else "natural")
+        parts = _parse_name(value, "last_first" if form == "last_first" else "natural")
         for prop, part in (
             ("firstName", parts.first),
             ("middleName", parts.middle),
@@ -417,6 +467,26 @@ def _literal_getter(literal: Any) -> ValueGetter:
         return literal
 
     return get
+
+
+def _meta_value(key: str, raw: Any) -> Any:
+    vocab = load_vocabulary()
+    if key == "record_class":
+        return vocab.record_class(str(raw))
+    if key == "tlp":
+        return vocab.tlp_level(str(raw))
+    if key == "handling":
+        return vocab.handling_markings(raw)
+    if key == "reliability":
+        return vocab.reliability_code(str(raw))
+    if key == "validity":
+        return vocab.validity_code(str(raw))
+    return None
+
+
+@lru_cache(maxsize=20_000)
+def _parse_name(value: str, form: str) -> NameParts:
+    return parse_name(value, form)
 
 
 def shipped_profiles() -> list[str]:
