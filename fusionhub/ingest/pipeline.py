@@ -83,6 +83,14 @@ def prepare_chunk(
     return PreparedChunk(rows, rejected, skipped, len(chunk), chunk[-1].number if chunk else 0)
 
 
+def worker_count() -> int:
+    """Mapping processes for a large file (FUSIONHUB_INGEST_WORKERS; default: one per core, at most 4)."""
+    value = os.environ.get("FUSIONHUB_INGEST_WORKERS")
+    if value not in (None, ""):
+        return max(1, int(value))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def parallel_min_bytes() -> int:
     value = os.environ.get("FUSIONHUB_INGEST_PARALLEL_BYTES")
     return int(value) if value not in (None, "") else PARALLEL_MIN_BYTES
@@ -201,13 +209,21 @@ def ingest_file(
     prepared: Iterator[PreparedChunk]
     worker = None
     if use_worker:
-        from fusionhub.ingest.worker import MappingWorker
+        from fusionhub.ingest.worker import MappingWorkers
 
         close = getattr(rows, "close", None)
         if close:
             close()  # the worker reads the file from the start itself
-        worker = MappingWorker(
-            path, mapping.spec, mapping.origin, options, source.name, defaults, report.batch_id, first_chunk_size
+        worker = MappingWorkers(
+            worker_count(),
+            path,
+            mapping.spec,
+            mapping.origin,
+            options,
+            source.name,
+            defaults,
+            report.batch_id,
+            first_chunk_size,
         )
         prepared = worker.chunks(info)
     else:

@@ -1,9 +1,11 @@
-"""The mapping worker: reads and maps a file in a second process while the first one writes.
+"""Mapping workers: read and map a file in other processes while the importer writes.
 
-The importing process starts it with the profile's spec, the connector options and the
-batch id; the worker sends back prepared chunks (``pipeline.PreparedChunk``) through a
-pipe, then an end message with what the connector learnt. A pipe holds little, so the
-worker blocks once it is a chunk ahead: memory does not grow with the file.
+The importing process starts ``count`` workers with the profile's spec, the connector
+options and the batch id. Each reads the whole file (parsing CSV is cheap next to
+mapping) and maps every ``count``-th chunk, sending it back prepared
+(``pipeline.PreparedChunk``) through its own pipe; the importer takes the chunks in
+turn, so they are written in file order. A pipe holds little, so a worker blocks once
+it is a chunk ahead: memory does not grow with the file.
 
 It never outlives the importer: it asks the kernel to kill it when its parent dies
 (Linux), and a write to the pipe of a dead importer fails and ends it anyway.
@@ -30,9 +32,10 @@ class WorkerFailed(RuntimeError):
     """The mapping worker died or raised something it should not have."""
 
 
-class MappingWorker:
+class MappingWorkers:
     def __init__(
         self,
+        count: int,
         path: Path,
         spec: dict[str, Any],
         origin: str,
@@ -45,27 +48,38 @@ class MappingWorker:
         # spawn, not fork: the importer may hold database connections and other threads'
         # locks, neither of which a forked child may touch.
         context = multiprocessing.get_context("spawn")
-        self._receiver, sender = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_run,
-            args=(sender, os.getpid(), str(path), spec, origin, options, source_name, defaults, batch_id, chunk_size),
-            name="fusionhub-ingest-worker",
-            daemon=True,
-        )
-        self._process.start()
-        sender.close()  # ours is the reading end only: EOF when the worker is gone
+        self._receivers: list[Connection] = []
+        self._processes: list[Any] = []
+        for index in range(count):
+            receiver, sender = context.Pipe(duplex=False)
+            job = (str(path), spec, origin, options, source_name, defaults, batch_id, chunk_size)
+            process = context.Process(
+                target=_run,
+                args=(sender, os.getpid(), index, count, *job),
+                name=f"fusionhub-ingest-worker-{index}",
+                daemon=True,
+            )
+            process.start()
+            sender.close()  # ours is the reading end only: EOF when the worker is gone
+            self._receivers.append(receiver)
+            self._processes.append(process)
 
     def chunks(self, info: ConnectorInfo) -> Iterator[Any]:
+        turn = 0
         while True:
+            index = turn % len(self._receivers)
+            turn += 1
             try:
-                message = self._receiver.recv()
+                message = self._receivers[index].recv()
             except EOFError:
-                self._process.join(timeout=5)
-                raise WorkerFailed(f"the import worker stopped (exit code {self._process.exitcode})") from None
+                self._processes[index].join(timeout=5)
+                code = self._processes[index].exitcode
+                raise WorkerFailed(f"import worker {index} stopped (exit code {code})") from None
             kind = message[0]
             if kind == "chunk":
                 yield message[1]
             elif kind == "end":
+                # Every worker reaches the end; the one whose turn it is says so first.
                 info.details.update(message[1])
                 info.warnings.extend(message[2])
                 return
@@ -74,16 +88,19 @@ class MappingWorker:
                 info.warnings.extend(message[3])
                 raise UnreadableFile(message[1])
             else:
-                raise WorkerFailed(f"the import worker failed:\n{message[1]}")
+                raise WorkerFailed(f"import worker {index} failed:\n{message[1]}")
 
     def stop(self) -> None:
-        self._receiver.close()
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join(timeout=10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
+        for receiver in self._receivers:
+            receiver.close()
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self._processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
 
 
 def _die_with_parent(parent: int) -> None:
@@ -101,6 +118,8 @@ def _die_with_parent(parent: int) -> None:
 def _run(
     sender: Connection,
     parent: int,
+    index: int,
+    count: int,
     path: str,
     spec: dict[str, Any],
     origin: str,
@@ -120,7 +139,9 @@ def _run(
         # Everything loaded so far lives as long as the process: keep the collector off it.
         gc.freeze()
         rows = iter(get_connector(mapping.format)(Path(path), options, info))
-        for chunk in _chunks(rows, chunk_size):
+        for number, chunk in enumerate(_chunks(rows, chunk_size)):
+            if number % count != index:
+                continue  # another worker's chunk
             prepared = prepare_chunk(mapping, source_name, defaults, batch_id or 0, chunk)
             prepared.position = info.position
             sender.send(("chunk", prepared))
