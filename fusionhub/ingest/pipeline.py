@@ -214,6 +214,14 @@ def ingest_file(
         close = getattr(rows, "close", None)
         if close:
             close()  # the worker reads the file from the start itself
+        first = []
+
+        def inline_from_start() -> Iterator[PreparedChunk]:
+            again = iter(connector(path, options, info))
+            return _prepared_inline(
+                mapping, source.name, defaults, report.batch_id, _chunks(again, first_chunk_size), info
+            )
+
         worker = MappingWorkers(
             worker_count(),
             path,
@@ -225,7 +233,7 @@ def ingest_file(
             report.batch_id,
             first_chunk_size,
         )
-        prepared = worker.chunks(info)
+        prepared = _falling_back(worker, info, inline_from_start, report)
     else:
         chunks = _chain(iter([first] if first else []), _chunks(rows, first_chunk_size))
         prepared = _prepared_inline(mapping, source.name, defaults, report.batch_id, chunks, info)
@@ -279,6 +287,31 @@ def _finish(store: Store, report: IngestReport) -> None:
 def _chain(*iterators: Iterator[list[SourceRow]]) -> Iterator[list[SourceRow]]:
     for iterator in iterators:
         yield from iterator
+
+
+def _falling_back(
+    worker: Any, info: ConnectorInfo, inline: Callable[[], Iterator[PreparedChunk]], report: IngestReport
+) -> Iterator[PreparedChunk]:
+    """The workers' chunks; if they cannot start at all, map in this process instead.
+
+    Workers are spawned, so they import the program's main module again; a script that
+    calls ``ingest_file`` without an ``if __name__ == "__main__"`` guard breaks them.
+    Nothing has been written when that shows, so mapping here from the start is safe.
+    """
+    from fusionhub.ingest.worker import WorkerFailed
+
+    chunks = worker.chunks(info)
+    try:
+        first = next(chunks)
+    except StopIteration:
+        return
+    except WorkerFailed as exc:
+        worker.stop()
+        report.warnings.append(f"mapping workers unavailable, mapped in the importing process: {exc}")
+        yield from inline()
+        return
+    yield first
+    yield from chunks
 
 
 def _prepared_inline(
