@@ -130,3 +130,22 @@ def test_sigkill_with_workers_leaves_whole_chunks_and_no_orphans(store: Store, t
     report = ingest_file(store, f, "rms1")
     assert report.unchanged == count and report.stored == rows - count
     assert landed() == rows
+
+
+def test_unguarded_script_falls_back_to_mapping_in_process(sqlite_store: Store, tmp_path: Path) -> None:
+    # A script without `if __name__ == "__main__"`: spawned workers re-run it and die.
+    factories.source(sqlite_store, "rms1", profile="demo_stl_rms")
+    f = write_rows(tmp_path / "rows.csv", 3000)
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from fusionhub.store import Store\n"
+        "from fusionhub.ingest.pipeline import ingest_file\n"
+        f"report = ingest_file(Store({sqlite_store.url!r}), {str(f)!r}, 'rms1')\n"
+        "print(report.stored, report.status, '|'.join(report.warnings))\n"
+    )
+    env = {**os.environ, "FUSIONHUB_INGEST_PARALLEL_BYTES": "0", "FUSIONHUB_INGEST_WORKERS": "2"}
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    stored, status, warnings = result.stdout.strip().splitlines()[-1].split(" ", 2)
+    assert (stored, status) == ("3000", "done")
+    assert "mapping workers unavailable" in warnings
