@@ -3,12 +3,19 @@
 Each chunk of rows commits in one transaction together with its quarantined rows and
 the batch's progress, so an import killed at any point leaves whole chunks only, and
 running it again completes the file: rows already stored come back ``unchanged``.
+
+Reading and mapping a row costs more than storing it, so a large file is read and
+mapped in a worker process (``fusionhub.ingest.worker``) while this process writes the
+chunk before; both sides run the same ``prepare_chunk``. The worker is at most a chunk
+or two ahead (a pipe with no buffer to speak of), so memory stays flat whatever the
+file's size, and it dies with the importing process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -21,7 +28,7 @@ from sqlalchemy import insert, update
 from fusionhub.ingest.connectors import ConnectorInfo, SourceRow, get_connector
 from fusionhub.ingest.connectors.base import RAW_KEEP
 from fusionhub.ingest.errors import RowRejected, UnreadableFile
-from fusionhub.ingest.profile import Profile, RecordDraft
+from fusionhub.ingest.profile import Profile
 from fusionhub.ingest.sources import Source, get_source
 from fusionhub.model.types.base import inert
 from fusionhub.model.vocabulary import load_vocabulary
@@ -31,12 +38,76 @@ from fusionhub.policy.rules import load_policy
 from fusionhub.store import Store, utcnow
 from fusionhub.store import tables as t
 from fusionhub.store.followers import notify_followers
-from fusionhub.store.writer import SourceDefaults, WriteCounts, write_chunk
+from fusionhub.store.writer import SourceDefaults, WriteCounts, prepare_row, write_rows
 
 PREDICATE_REFUSAL = (
     "criminal intelligence is stored only with a criminal predicate; submit it with `fusionhub record submit`"
 )
 Progress = Callable[[int, int, int], None]  # rows read, bytes read, bytes total
+#: Files at least this large are mapped in a worker process (FUSIONHUB_INGEST_PARALLEL_BYTES;
+#: 0 always, a negative number never); below it, starting the worker costs more than it saves.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class PreparedChunk:
+    """A chunk of rows mapped and serialised, ready for the store."""
+
+    rows: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+    skipped: int
+    read: int
+    last_row: int
+    position: int = 0
+    cancelled: int = 0
+
+
+def prepare_chunk(
+    mapping: Profile,
+    source_name: str,
+    defaults: SourceDefaults,
+    batch_id: int,
+    chunk: list[SourceRow],
+) -> PreparedChunk:
+    """Map and serialise one chunk: no store access, so it can run in a worker process."""
+    rows: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    skipped = cancelled = 0
+    now = utcnow()
+    predicate_classes = set(load_policy().retention.get("predicate_required") or [])
+    for row in chunk:
+        if row.error:
+            rejected.append(_quarantine(batch_id, row, row.error))
+            continue
+        try:
+            draft = mapping.map_row(row.values, source_name)
+        except RowRejected as exc:
+            rejected.append(_quarantine(batch_id, row, str(exc)))
+            continue
+        if draft is None:
+            skipped += 1
+            continue
+        if draft.meta.get("record_class", defaults.record_class) in predicate_classes:
+            # 28 CFR 23.20(a): no criminal intelligence without its predicate (policy.submission).
+            rejected.append(_quarantine(batch_id, row, PREDICATE_REFUSAL))
+            continue
+        cancelled += draft.cancelled
+        rows.append(prepare_row(draft, defaults, batch_id, now))
+    last = chunk[-1].number if chunk else 0
+    return PreparedChunk(rows, rejected, skipped, len(chunk), last, cancelled=cancelled)
+
+
+def worker_count() -> int:
+    """Mapping processes for a large file (FUSIONHUB_INGEST_WORKERS; default: one per core, at most 4)."""
+    value = os.environ.get("FUSIONHUB_INGEST_WORKERS")
+    if value not in (None, ""):
+        return max(1, int(value))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def parallel_min_bytes() -> int:
+    value = os.environ.get("FUSIONHUB_INGEST_PARALLEL_BYTES")
+    return int(value) if value not in (None, "") else PARALLEL_MIN_BYTES
 
 
 @dataclass
@@ -133,7 +204,7 @@ def ingest_file(
             insert(t.ingest_batch).values(
                 source_id=source.id,
                 file_name=path.name,
-                file_sha256=_sha256(path),
+                file_sha256=None,  # filled in below, while the worker reads
                 profile=mapping.name,
                 started_at=utcnow(),
                 status="running",
@@ -148,15 +219,57 @@ def ingest_file(
         ).inserted_primary_key
     assert batch_id is not None
     report.batch_id = int(batch_id[0])
-    chunks = _chunks(rows, first_chunk_size)
-    all_chunks: Iterator[list[SourceRow]] = (c for c in ([first] if first else []))
     totals = WriteCounts()
+    use_worker = first and 0 <= parallel_min_bytes() <= total_bytes and (os.cpu_count() or 1) > 1
+    prepared: Iterator[PreparedChunk]
+    worker = None
+    if use_worker:
+        from fusionhub.ingest.worker import MappingWorkers
+
+        close = getattr(rows, "close", None)
+        if close:
+            close()  # the worker reads the file from the start itself
+        first = []
+
+        def inline_from_start() -> Iterator[PreparedChunk]:
+            again = iter(connector(path, options, info))
+            return _prepared_inline(
+                mapping, source.name, defaults, report.batch_id, _chunks(again, first_chunk_size), info
+            )
+
+        worker = MappingWorkers(
+            # Numbering repeated ids (record.repeats) needs every row of the file in one
+            # mapper; such a profile gets one worker, still in parallel with the writer.
+            1 if mapping.stateful else worker_count(),
+            path,
+            mapping.spec,
+            mapping.origin,
+            options,
+            source.name,
+            defaults,
+            report.batch_id,
+            first_chunk_size,
+        )
+        prepared = _falling_back(worker, info, inline_from_start, report)
+    else:
+        chunks = _chain(iter([first] if first else []), _chunks(rows, first_chunk_size))
+        prepared = _prepared_inline(mapping, source.name, defaults, report.batch_id, chunks, info)
     try:
-        for chunk in _chain(all_chunks, chunks):
-            _ingest_chunk(store, source, mapping, defaults, report, chunk, totals, user)
+        digest = _sha256(path)
+        with store.begin() as conn:
+            conn.execute(
+                update(t.ingest_batch).where(t.ingest_batch.c.id == report.batch_id).values(file_sha256=digest)
+            )
+    except BaseException:
+        if worker is not None:
+            worker.stop()
+        raise
+    try:
+        for chunk in prepared:
+            _store_chunk(store, source, defaults, report, chunk, totals, user)
             notify_followers(store)
             if progress:
-                progress(report.read, info.position, total_bytes)
+                progress(report.read, chunk.position, total_bytes)
     except UnreadableFile as exc:
         report.status = "failed"
         report.warnings.append(str(exc))
@@ -166,6 +279,9 @@ def ingest_file(
         report.warnings.append(f"import stopped: {type(exc).__name__}: {exc}")
         _finish(store, report)
         raise
+    finally:
+        if worker is not None:
+            worker.stop()
     report.details = info.details
     report.warnings = info.warnings + report.warnings
     report.first_seq, report.last_seq = totals.first_seq, totals.last_seq
@@ -190,49 +306,67 @@ def _chain(*iterators: Iterator[list[SourceRow]]) -> Iterator[list[SourceRow]]:
         yield from iterator
 
 
-def _ingest_chunk(
+def _falling_back(
+    worker: Any, info: ConnectorInfo, inline: Callable[[], Iterator[PreparedChunk]], report: IngestReport
+) -> Iterator[PreparedChunk]:
+    """The workers' chunks; if they cannot start at all, map in this process instead.
+
+    Workers are spawned, so they import the program's main module again; a script that
+    calls ``ingest_file`` without an ``if __name__ == "__main__"`` guard breaks them.
+    Nothing has been written when that shows, so mapping here from the start is safe.
+    """
+    from fusionhub.ingest.worker import WorkerFailed
+
+    chunks = worker.chunks(info)
+    try:
+        first = next(chunks)
+    except StopIteration:
+        return
+    except WorkerFailed as exc:
+        worker.stop()
+        report.warnings.append(f"mapping workers unavailable, mapped in the importing process: {exc}")
+        yield from inline()
+        return
+    yield first
+    yield from chunks
+
+
+def _prepared_inline(
+    mapping: Profile,
+    source_name: str,
+    defaults: SourceDefaults,
+    batch_id: int | None,
+    chunks: Iterator[list[SourceRow]],
+    info: ConnectorInfo,
+) -> Iterator[PreparedChunk]:
+    for chunk in chunks:
+        result = prepare_chunk(mapping, source_name, defaults, batch_id or 0, chunk)
+        result.position = info.position
+        yield result
+
+
+def _store_chunk(
     store: Store,
     source: Source,
-    mapping: Profile,
     defaults: SourceDefaults,
     report: IngestReport,
-    chunk: list[SourceRow],
+    chunk: PreparedChunk,
     totals: WriteCounts,
     user: str | None = None,
 ) -> None:
-    drafts: list[RecordDraft] = []
-    rejected: list[dict[str, Any]] = []
-    predicate_classes = set(load_policy().retention.get("predicate_required") or [])
-    skipped = 0
-    for row in chunk:
-        if row.error:
-            rejected.append(_quarantine(report, row, row.error, None))
-            continue
-        try:
-            draft = mapping.map_row(row.values, source.name)
-        except RowRejected as exc:
-            rejected.append(_quarantine(report, row, str(exc), None))
-            continue
-        if draft is None:
-            skipped += 1
-            continue
-        if draft.meta.get("record_class", source.record_class) in predicate_classes:
-            # 28 CFR 23.20(a): no criminal intelligence without its predicate (policy.submission).
-            rejected.append(_quarantine(report, row, PREDICATE_REFUSAL, None))
-            continue
-        drafts.append(draft)
     now = utcnow()
+    rejected = chunk.rejected
     with store.begin() as conn:
-        counts = write_chunk(store, conn, defaults, report.batch_id or 0, list(drafts), now)
+        counts = write_rows(store, conn, defaults, chunk.rows, now)
         if rejected:
             conn.execute(insert(t.quarantine), rejected)
-        report.read += len(chunk)
+        report.read += chunk.read
         report.stored += counts.stored
         report.updated += counts.updated
         report.unchanged += counts.unchanged
         report.rejected += len(rejected)
-        report.skipped += skipped
-        report.cancelled += sum(1 for d in drafts if d.cancelled)
+        report.skipped += chunk.skipped
+        report.cancelled += chunk.cancelled
         conn.execute(
             update(t.ingest_batch)
             .where(t.ingest_batch.c.id == report.batch_id)
@@ -242,7 +376,7 @@ def _ingest_chunk(
                 rows_updated=report.updated,
                 rows_unchanged=report.unchanged,
                 rows_rejected=report.rejected,
-                last_row=chunk[-1].number,
+                last_row=chunk.last_row,
             )
         )
         # The import's audit event commits with the rows it records (policy.audit).
@@ -253,7 +387,7 @@ def _ingest_chunk(
             f"batch:{report.batch_id}",
             {
                 "source": source.name,
-                "rows": len(chunk),
+                "rows": chunk.read,
                 "stored": counts.stored,
                 "updated": counts.updated,
                 "rejected": len(rejected),
@@ -266,12 +400,12 @@ def _ingest_chunk(
         report.quarantine_sample.append({"row": item["row_number"], "reason": item["reason"]})
 
 
-def _quarantine(report: IngestReport, row: SourceRow, reason: str, _draft: Any) -> dict[str, Any]:
+def _quarantine(batch_id: int | None, row: SourceRow, reason: str) -> dict[str, Any]:
     raw = row.raw
     if raw is None and row.values:
         raw = json.dumps(row.values, ensure_ascii=False)[:RAW_KEEP]
     return {
-        "batch_id": report.batch_id,
+        "batch_id": batch_id,
         "row_number": row.number,
         "source_record_id": None,
         "reason": (f"line {row.line}: " if row.line else "") + reason,

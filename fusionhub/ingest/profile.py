@@ -67,6 +67,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +77,12 @@ from fusionhub.ingest.errors import ProfileError, RowRejected
 from fusionhub.ingest.paths import ROOT, ItemRow, covered, leaves, lookup, pattern_of
 from fusionhub.ingest.paths import items as path_items
 from fusionhub.model import Model, Schema, load_model
-from fusionhub.model.types import InvalidValue, parse_name
+from fusionhub.model.types import InvalidValue, NameParts, parse_name
 from fusionhub.model.vocabulary import load_vocabulary
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
+#: Entries a property's clean() memo holds before it starts afresh (bounds memory).
+CACHE_MAX = 20_000
 _FIELD = re.compile(r"\{([^{}]+)\}")
 Row = dict[str, Any]
 
@@ -151,6 +154,29 @@ def _scalar_text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+def compile_template(template: str) -> Callable[[Row], str]:
+    """``render`` for one template, split once instead of scanned for every row."""
+    parts: list[tuple[bool, str]] = []  # (is a column, text)
+    last = 0
+    for match in _FIELD.finditer(template):
+        parts.append((False, template[last : match.start()]))
+        parts.append((True, match.group(1).strip()))
+        last = match.end()
+    parts.append((False, template[last:]))
+    parts = [p for p in parts if p[0] or p[1]]
+    if any(is_column and any(c in text for c in ".[|$@") for is_column, text in parts):
+        # Paths into nested rows and ``a|b`` alternatives: the general renderer.
+        return lambda row: render(template, row)
+    if len(parts) == 1 and parts[0][0]:
+        column = parts[0][1]
+        return lambda row: str(row.get(column, "") or "").strip()
+
+    def rendered(row: Row) -> str:
+        return "".join(str(row.get(text, "") or "").strip() if is_column else text for is_column, text in parts)
+
+    return rendered
+
+
 ValueGetter = Callable[[Row], Any]
 
 
@@ -168,6 +194,14 @@ class PropertyRule:
     fallback: PropertyRule | None = None
     join: str | None = None  # joins a list value into one value
     reads: str = "columns"  # columns, template or literal: what ``description`` names
+    #: Memo of ``clean`` per raw value within one import: sources repeat values (codes,
+    #: names, dates, addresses) and cleaning them is the costly part of mapping a row.
+    #: Holds (value, None) or (None, reason the value is invalid). Bounded: see CACHE_MAX.
+    cache: dict[Any, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    @cached_property
+    def clean_hints(self) -> dict[str, Any]:
+        return {k: v for k, v in self.hints.items() if k != "strip"}
 
 
 @dataclass
@@ -205,6 +239,7 @@ class Profile:
         if "id" not in record:
             raise ProfileError(f"{origin}: record.id (a template of the source record id) is required")
         self.id_template = str(record["id"])
+        self._render_id = compile_template(self.id_template)
         self.occurred = record.get("occurred")
         self.cancel_when = record.get("cancel_when")
         self.skip_when = record.get("skip_when")
@@ -215,6 +250,10 @@ class Profile:
         self.meta_rules = {
             key: record[key] for key in ("record_class", "tlp", "handling", "reliability", "validity") if key in record
         }
+        self._meta_templates = {
+            key: compile_template(spec) for key, spec in self.meta_rules.items() if isinstance(spec, str)
+        }
+        self._meta_cache: dict[tuple[str, Any], tuple[Any, str | None]] = {}
         self.keep_unmapped = bool(record.get("keep_unmapped", True))
         entities = spec.get("entities") or {}
         if not entities:
@@ -238,6 +277,11 @@ class Profile:
         self.columns = self._columns()
         self.paths = self._paths()
         self.begin_file()
+
+    @property
+    def stateful(self) -> bool:
+        """Whether mapping a row depends on the rows before it in the file."""
+        return self.repeats == "number"
 
     def begin_file(self) -> None:
         """Start mapping a new file: forget the ids seen in the last one."""
@@ -438,7 +482,7 @@ class Profile:
         """Map one row; ``None`` for a row the profile says to skip. Raises RowRejected."""
         if self.skip_when and self._matches(self.skip_when, row):
             return None
-        record_id = render(self.id_template, row).strip()
+        record_id = self._render_id(row).strip()
         if not record_id or not record_id.strip(":-_ "):
             raise RowRejected(f"no source record id (template {self.id_template!r} gave nothing)")
         cancelled = bool(self.cancel_when and self._matches(self.cancel_when, row))
@@ -492,26 +536,28 @@ class Profile:
         draft.entities = list(built.values())
         if not draft.entities:
             raise RowRejected("the row maps to no entity with a value")
-        vocab = load_vocabulary()
         for key, spec in self.meta_rules.items():
-            raw = render(spec, row) if isinstance(spec, str) else spec
             if isinstance(spec, dict):
                 raw = self._meta_value(spec, row)
                 if raw in (None, "", []) and spec.get("optional"):
                     continue
+            else:
+                render_meta = self._meta_templates.get(key)
+                raw = render_meta(row) if render_meta else spec
             try:
-                if key == "record_class":
-                    draft.meta[key] = vocab.record_class(str(raw))
-                elif key == "tlp":
-                    draft.meta[key] = vocab.tlp_level(str(raw))
-                elif key == "handling":
-                    draft.meta[key] = vocab.handling_markings(raw)
-                elif key == "reliability":
-                    draft.meta[key] = vocab.reliability_code(str(raw))
-                elif key == "validity":
-                    draft.meta[key] = vocab.validity_code(str(raw))
-            except InvalidValue as exc:
-                raise RowRejected(f"record {key}: {exc}") from exc
+                value, error = self._meta_cache[(key, raw)]
+            except (KeyError, TypeError):
+                value, error = None, None
+                try:
+                    value = _checked_meta(key, raw)
+                except InvalidValue as exc:
+                    error = str(exc)
+                if isinstance(raw, str) and len(self._meta_cache) < CACHE_MAX:
+                    self._meta_cache[(key, raw)] = (value, error)
+            if error is not None:
+                raise RowRejected(f"record {key}: {error}")
+            if value is not None:
+                draft.meta[key] = value
         if self.occurred:
             key, _, prop = str(self.occurred).partition(".")
             main = built.get(key)
@@ -617,7 +663,7 @@ class Profile:
         if isinstance(raw, bool | int | float):
             raw = str(raw).lower() if isinstance(raw, bool) else str(raw)
         if isinstance(raw, str):
-            raw = raw.strip(rule.hints.get("strip", " ")) if "strip" in rule.hints else raw.strip()
+            raw = raw.strip(rule.hints["strip"]) if "strip" in rule.hints else raw.strip()
         if raw in (None, "") and rule.default is not None:
             raw = rule.default
         if raw in (None, "") or (isinstance(raw, tuple) and all(v in (None, "") for v in raw)):
@@ -629,7 +675,7 @@ class Profile:
             return
         raws: list[Any] = [p.strip() for p in str(raw).split(rule.many)] if rule.many else [raw]
         prop = erule.schema.properties[rule.prop]
-        hints = {k: v for k, v in rule.hints.items() if k != "strip"}
+        cache = rule.cache
         for item in raws:
             if item in (None, ""):
                 continue
@@ -638,12 +684,25 @@ class Profile:
                 code = str(item).strip()
                 value_in = rule.code_table.get(code, rule.code_table.get("*", code))
             try:
-                value = prop.clean(value_in, **hints)
-            except InvalidValue as exc:
+                value, error = cache[value_in]
+            except KeyError:
+                try:
+                    value, error = prop.clean(value_in, **rule.clean_hints), None
+                except InvalidValue as exc:
+                    value, error = None, str(exc)
+                if len(cache) >= CACHE_MAX:
+                    cache.clear()
+                cache[value_in] = (value, error)
+            except TypeError:  # an unhashable value: clean it every time
+                try:
+                    value, error = prop.clean(value_in, **rule.clean_hints), None
+                except InvalidValue as exc:
+                    value, error = None, str(exc)
+            if error is not None:
                 if rule.required:
-                    raise RowRejected(f"{erule.key}.{rule.prop}: {exc}") from exc
+                    raise RowRejected(f"{erule.key}.{rule.prop}: {error}")
                 draft.dropped.append(
-                    {"entity": erule.key, "property": rule.prop, "value": str(item)[:500], "reason": str(exc)}
+                    {"entity": erule.key, "property": rule.prop, "value": str(item)[:500], "reason": error}
                 )
                 continue
             if value is None:
@@ -655,7 +714,7 @@ class Profile:
 
     @staticmethod
     def _split_name(entity: EntityDraft, schema: Schema, value: str, form: str) -> None:
-        parts = parse_name(value, "last_first" if form == "last_first" else "natural")
+        parts = _parse_name(value, "last_first" if form == "last_first" else "natural")
         for prop, part in (
             ("firstName", parts.first),
             ("middleName", parts.middle),
@@ -696,6 +755,26 @@ def _literal_getter(literal: Any) -> ValueGetter:
         return literal
 
     return get
+
+
+def _checked_meta(key: str, raw: Any) -> Any:
+    vocab = load_vocabulary()
+    if key == "record_class":
+        return vocab.record_class(str(raw))
+    if key == "tlp":
+        return vocab.tlp_level(str(raw))
+    if key == "handling":
+        return vocab.handling_markings(raw)
+    if key == "reliability":
+        return vocab.reliability_code(str(raw))
+    if key == "validity":
+        return vocab.validity_code(str(raw))
+    return None
+
+
+@lru_cache(maxsize=20_000)
+def _parse_name(value: str, form: str) -> NameParts:
+    return parse_name(value, form)
 
 
 def shipped_profiles() -> list[str]:

@@ -2,6 +2,13 @@
 
 Called by ingest with drafts already mapped and validated; one call is one chunk inside
 the caller's transaction, so a chunk lands whole or not at all.
+
+Preparing a row (``prepare_row``: serialising the payload, hashing it) is separate from
+writing it (``write_rows``), so an import can prepare rows in a worker process while
+the store writes the previous chunk. The payload is serialised once, as canonical JSON
+(sorted keys), and that same text is both hashed and stored. New rows go in through
+the engine's bulk path: one ``executemany`` of a prepared INSERT on SQLite, ``COPY`` on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -58,10 +65,14 @@ class WriteCounts:
             self.last_seq = other.last_seq if self.last_seq is None else max(self.last_seq or 0, other.last_seq or 0)
 
 
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def content_hash(row: dict[str, Any]) -> str:
-    body = json.dumps(
+    payload = row["payload_text"] if "payload_text" in row else _canonical(row["payload"])
+    rest = _canonical(
         [
-            row["payload"],
             row["tlp"],
             row["handling"],
             row["reliability"],
@@ -69,15 +80,14 @@ def content_hash(row: dict[str, Any]) -> str:
             row["status"],
             row["record_class"],
             row["occurred_at"],
-        ],
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
+        ]
     )
-    return hashlib.sha1(body.encode()).hexdigest()
+    # The same text as _canonical([payload, tlp, ...]), without serialising the payload twice.
+    return hashlib.sha1(f"[{payload},{rest[1:]}".encode()).hexdigest()
 
 
-def _row(draft: Draft, defaults: SourceDefaults, batch_id: int, now: datetime) -> dict[str, Any]:
+def prepare_row(draft: Draft, defaults: SourceDefaults, batch_id: int, now: datetime) -> dict[str, Any]:
+    """The record row of a draft, with its payload as canonical JSON text (``payload_text``)."""
     meta = draft.meta
     record_class = meta.get("record_class", defaults.record_class)
     row: dict[str, Any] = {
@@ -94,11 +104,16 @@ def _row(draft: Draft, defaults: SourceDefaults, batch_id: int, now: datetime) -
         "occurred_at": draft.occurred_at,
         "review_due": now + timedelta(days=defaults.retention_days),
         "status": "cancelled" if draft.cancelled else "active",
-        "payload": draft.payload(),
+        "payload_text": _canonical(draft.payload()),
         "updated_at": now,
+        # Not a column: tells the writer the source's cancellations are permanent.
+        "cancel_final": bool(getattr(draft, "cancel_final", False)),
     }
     row["content_hash"] = content_hash(row)
     return row
+
+
+_row = prepare_row
 
 
 def write_chunk(
@@ -110,17 +125,23 @@ def write_chunk(
     now: datetime,
 ) -> WriteCounts:
     """Store a chunk of drafts. A record id repeated inside the chunk is applied in order."""
+    return write_rows(store, connection, defaults, [prepare_row(d, defaults, batch_id, now) for d in drafts], now)
+
+
+def write_rows(
+    store: Store, connection: Connection, defaults: SourceDefaults, rows: list[dict[str, Any]], now: datetime
+) -> WriteCounts:
+    """Store prepared rows (``prepare_row``). A record id repeated among them is applied in order."""
     counts = WriteCounts()
     pending: dict[str, dict[str, Any]] = {}
     final: set[str] = set()  # ids whose cancellation is permanent (Draft.cancel_final)
-    for draft in drafts:
-        row = _row(draft, defaults, batch_id, now)
+    for row in rows:
         key = row["source_record_id"]
         if key in pending:
             counts.add(_write(store, connection, defaults, pending, now, final))
             pending, final = {}, set()
         pending[key] = row
-        if getattr(draft, "cancel_final", False):
+        if row.get("cancel_final"):
             final.add(key)
     if pending:
         counts.add(_write(store, connection, defaults, pending, now, final))
@@ -175,7 +196,7 @@ def _write(
         row["version"] = 1
         seq += 1
     if new_rows:
-        connection.execute(insert(t.record), new_rows)
+        _insert_new(store, connection, new_rows)
         counts.stored = len(new_rows)
     if changed:
         ids = [old.id for old, _ in changed]
@@ -183,8 +204,10 @@ def _write(
         updates = []
         for old, row in changed:
             row = dict(row)
+            row["payload"] = json.loads(row.pop("payload_text"))
             row.pop("source_id")
             row.pop("source_record_id")
+            row.pop("cancel_final", None)
             # The review date runs from first entry; an update does not extend it.
             row.pop("review_due")
             row["seq"] = seq
@@ -196,6 +219,82 @@ def _write(
         connection.execute(stmt, updates)
         counts.updated = len(changed)
     return counts
+
+
+INSERT_COLUMNS = (
+    "source_id",
+    "source_record_id",
+    "agency_id",
+    "batch_id",
+    "record_class",
+    "tlp",
+    "handling",
+    "reliability",
+    "validity",
+    "received_at",
+    "occurred_at",
+    "review_due",
+    "status",
+    "version",
+    "content_hash",
+    "payload",
+    "seq",
+    "updated_at",
+)
+
+
+def _insert_new(store: Store, connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Bulk-insert new record rows, bypassing per-row statement compilation."""
+    stamp: Any = _same
+    if store.dialect == "sqlite":
+        # Dates as SQLAlchemy stores them on SQLite, so reads through the table's types agree.
+        to_text: Any = t.record.c.received_at.type._cached_bind_processor(connection.dialect)  # type: ignore[attr-defined]
+        memo: dict[datetime, str] = {}
+
+        def sqlite_stamp(moment: datetime) -> str:
+            text = memo.get(moment)
+            if text is None:
+                text = memo[moment] = to_text(moment)
+            return text
+
+        stamp = sqlite_stamp
+
+    values = [
+        (
+            r["source_id"],
+            r["source_record_id"],
+            r["agency_id"],
+            r["batch_id"],
+            r["record_class"],
+            r["tlp"],
+            r["handling"],
+            r["reliability"],
+            r["validity"],
+            stamp(r["received_at"]),
+            r["occurred_at"],
+            stamp(r["review_due"]),
+            r["status"],
+            r["version"],
+            r["content_hash"],
+            r["payload_text"],
+            r["seq"],
+            stamp(r["updated_at"]),
+        )
+        for r in rows
+    ]
+    if store.dialect == "postgresql":
+        raw: Any = connection.connection.dbapi_connection
+        columns = ", ".join(INSERT_COLUMNS)
+        with raw.cursor() as cursor, cursor.copy(f"COPY record ({columns}) FROM STDIN") as copy:
+            for value in values:
+                copy.write_row(value)
+        return
+    marks = ", ".join("?" for _ in INSERT_COLUMNS)
+    connection.exec_driver_sql(f"INSERT INTO record ({', '.join(INSERT_COLUMNS)}) VALUES ({marks})", values)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _bind(name: str) -> Any:

@@ -165,3 +165,27 @@ def test_every_shipped_profile_maps_offences_into_the_common_vocabulary() -> Non
                     assert prop.code_table, f"{name}: offenseCategory needs a code table"
                     assert set(prop.code_table.values()) <= categories, name
                     assert "*" in prop.code_table, f"{name}: unknown codes need a default"
+
+
+def test_numbered_repeats_survive_parallel_mapping(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``record.repeats: number`` counts across the whole file, even when workers map it."""
+    from fusionhub.ingest.pipeline import ingest_file
+    from tests import factories
+
+    profile = tmp_path / "rep.yaml"
+    profile.write_text(
+        'name: rep\nformat: csv\nrecord:\n  id: "{k}"\n  repeats: number\n'
+        "entities:\n  incident:\n    schema: Incident\n    properties:\n      caseNumber: k\n      narrative: n\n"
+    )
+    factories.source(store, "rep", profile=str(profile))
+    rows = "".join(f"K{i % 7},row {i}\n" for i in range(3000))
+    data = tmp_path / "rep.csv"
+    data.write_text("k,n\n" + rows)
+    monkeypatch.setenv("FUSIONHUB_INGEST_PARALLEL_BYTES", "0")
+    monkeypatch.setenv("FUSIONHUB_INGEST_WORKERS", "2")
+    report = ingest_file(store, data, "rep", batch_size=100)
+    assert report.stored == 3000
+    again = ingest_file(store, data, "rep", batch_size=100)
+    assert again.unchanged == 3000 and again.stored == 0

@@ -23,6 +23,10 @@ class InvalidValue(ValueError):
 
 def collapse(text: str) -> str:
     """Trim, drop control characters and collapse runs of whitespace."""
+    if text.isprintable():
+        # Fast path for the common cell: no control or format characters, and the only
+        # whitespace is the ASCII space (isprintable() is false for every other kind).
+        return text.strip() if "  " not in text else " ".join(text.split())
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     return _SPACES.sub(" ", text).strip()
 

@@ -21,6 +21,46 @@ EARLIEST_YEAR = 1870
 DEFAULT_PLACEHOLDERS = ("1900-01-01", "1899-12-30", "1899-12-31")
 
 
+_NUMERIC_DIRECTIVES = frozenset("YmdHMS")
+_FAST: dict[str, re.Pattern[str] | None] = {}
+
+
+def _fast_pattern(fmt: str) -> re.Pattern[str] | None:
+    """The regular expression ``strptime`` itself builds for ``fmt``, when every directive is numeric."""
+    if fmt not in _FAST:
+        directives = re.findall(r"%(.)", fmt)
+        pattern = None
+        if directives and set(directives) <= _NUMERIC_DIRECTIVES and len(set(directives)) == len(directives):
+            import _strptime
+
+            pattern = _strptime._TimeRE_cache.compile(fmt)
+        _FAST[fmt] = pattern
+    return _FAST[fmt]
+
+
+def strptime(text: str, fmt: str) -> datetime:
+    """``datetime.strptime``, several times faster for formats of numeric fields only.
+
+    It matches the very pattern ``strptime`` compiles for the format, so it accepts and
+    refuses the same texts; only the bookkeeping around the match is skipped.
+    """
+    pattern = _fast_pattern(fmt)
+    if pattern is None:
+        return datetime.strptime(text, fmt)
+    found = pattern.match(text)
+    if found is None or found.end() != len(text):
+        return datetime.strptime(text, fmt)  # raises the usual ValueError
+    parts = found.groupdict()
+    return datetime(
+        int(parts["Y"]) if "Y" in parts else 1900,
+        int(parts["m"]) if "m" in parts else 1,
+        int(parts["d"]) if "d" in parts else 1,
+        int(parts.get("H") or 0),
+        int(parts.get("M") or 0),
+        int(parts.get("S") or 0),
+    )
+
+
 def _formats(hints: dict[str, Any]) -> list[str]:
     fmt = hints.get("format") or hints.get("formats") or []
     return [fmt] if isinstance(fmt, str) else list(fmt)
@@ -49,7 +89,7 @@ class DateType(PropertyType):
             return None
         for fmt in _formats(hints):
             try:
-                value = datetime.strptime(text, fmt).date().isoformat()
+                value = strptime(text, fmt).date().isoformat()
             except ValueError:
                 continue
             return self._checked(value, hints)
@@ -101,7 +141,7 @@ class DateTimeType(DateType):
             parsed: datetime | None = None
             for fmt in _formats(hints):
                 try:
-                    parsed = datetime.strptime(text, fmt)
+                    parsed = strptime(text, fmt)
                     break
                 except ValueError:
                     continue

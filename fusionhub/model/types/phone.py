@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import phonenumbers
@@ -9,6 +10,11 @@ import phonenumbers
 from fusionhub.model.types.base import InvalidValue, PropertyType
 
 DEFAULT_REGION = "US"
+# A North American number written with nothing but digits and the usual punctuation:
+# "(314) 555-0101", "314.555.0101", "+1 314 555 0101", "13145550101". phonenumbers gives
+# every such number the E.164 form "+1" + its ten digits; the area code and exchange of a
+# ten-digit NANP number never start with 0 or 1.
+_NANP = re.compile(r"^(?:\+?1[\s.\-]*)?\(?([2-9]\d{2})\)?[\s.\-]*([2-9]\d{2})[\s.\-]*(\d{4})$")
 
 
 class PhoneType(PropertyType):
@@ -22,6 +28,10 @@ class PhoneType(PropertyType):
         if text is None:
             return None
         region = str(hints.get("region") or DEFAULT_REGION).upper()
+        if region == "US":
+            nanp = _NANP.match(text)
+            if nanp:
+                return "+1" + "".join(nanp.groups())
         digits = "".join(ch for ch in text if ch.isdigit())
         if len(digits) < 7:
             raise InvalidValue(f"{text!r} has too few digits for a phone number")
