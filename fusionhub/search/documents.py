@@ -185,8 +185,12 @@ def _add_value(doc: SearchDocument, prop: str, prop_type: str, entry: Any, as_pl
             doc.add("dob_day", day_number(value))
     elif prop_type == "plate":
         plate = compact(value)
+        key = plate.translate(PLATE_CONFUSIONS)
         doc.add("plate", plate)
-        doc.add("plate_key", plate.translate(PLATE_CONFUSIONS))
+        doc.add("plate_key", key)
+        # Every leading part too, so a partial plate (``7AB*``) is one term lookup.
+        doc.add("plate_prefix", *(plate[:n] for n in range(1, len(plate) + 1)))
+        doc.add("plate_key_prefix", *(key[:n] for n in range(1, len(key) + 1)))
     elif prop_type == "identifier":
         ident = compact(value)
         doc.add("ident", ident)

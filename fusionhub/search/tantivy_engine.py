@@ -25,7 +25,7 @@ from fusionhub.search.policy_filter import compile_read_filter
 from fusionhub.search.query import Node
 from fusionhub.search.tantivy_query import Compiler
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 Occur = tantivy.Occur
 Query = tantivy.Query
 
@@ -53,6 +53,8 @@ KEYWORDS = {
     "dob_key": False,
     "plate": False,
     "plate_key": False,
+    "plate_prefix": False,
+    "plate_key_prefix": False,
     "ident": False,
     "vin": False,
     "phone": False,
@@ -148,6 +150,7 @@ class TantivyWriter:
         marker.add_integer("seq", cursor)
         self.writer.add_document(marker)
         self.writer.commit()
+        self.engine.known_cursor = cursor
         self.pending = 0
 
 
@@ -169,15 +172,17 @@ class TantivyEngine:
         self.nicknames = nicknames or nickname_table()
         self.compiler = Compiler(self.schema, self.nicknames)
         self._entity = Query.term_query(self.schema, "kind", "entity", index_option="basic")
+        #: The cursor as last read or committed by this process (a cheap staleness check).
+        self.known_cursor = -1
+        self._policies: dict[Actor, tantivy.Query] = {}
 
     def cursor(self) -> int:
         self.index.reload()
         searcher = self.index.searcher()
         found = searcher.search(Query.term_query(self.schema, "kind", "cursor", index_option="basic"), 1)
-        if not found.hits:
-            return 0
-        values = searcher.fast_field_values("seq", [found.hits[0][1]])
-        return int(values[0] or 0)
+        values = searcher.fast_field_values("seq", [found.hits[0][1]]) if found.hits else [0]
+        self.known_cursor = int(values[0] or 0)
+        return self.known_cursor
 
     def writer(self, heap: int = WRITER_HEAP) -> TantivyWriter:
         return TantivyWriter(self, heap)
@@ -191,8 +196,17 @@ class TantivyEngine:
         """The query for ``node`` without the policy filter (benchmarks compare against it)."""
         return Query.boolean_query([(Occur.Must, self.compiler.compile(node)), (Occur.Must, self._entity)])
 
+    def policy(self, actor: Actor) -> tantivy.Query:
+        """The compiled read filter for ``actor`` (cached: it depends on the actor only)."""
+        query = self._policies.get(actor)
+        if query is None:
+            if len(self._policies) > 1024:
+                self._policies.clear()
+            query = self._policies[actor] = Query.const_score_query(compile_read_filter(self.schema, actor), 0.0)
+        return query
+
     def filtered(self, node: Node, actor: Actor) -> tantivy.Query:
-        policy = Query.const_score_query(compile_read_filter(self.schema, actor), 0.0)
+        policy = self.policy(actor)
         return Query.boolean_query(
             [(Occur.Must, self.compiler.compile(node)), (Occur.Must, self._entity), (Occur.Must, policy)]
         )

@@ -183,6 +183,14 @@ class Compiler:
 
     def plate(self, node: Plate) -> tantivy.Query:
         pattern = node.pattern
+        stem = pattern[:-1]
+        if pattern.endswith("*") and stem and "*" not in stem and "?" not in stem:
+            return self.any_of(
+                [
+                    self.score(self.term("plate_prefix", stem), EXACT),
+                    self.score(self.term("plate_key_prefix", stem.translate(PLATE_CONFUSIONS)), FUZZY),
+                ]
+            )
         if "*" in pattern or "?" in pattern:
             regex = "".join(".*" if c == "*" else "." if c == "?" else c for c in pattern.translate(PLATE_CONFUSIONS))
             exact_regex = "".join(".*" if c == "*" else "." if c == "?" else c for c in pattern)
