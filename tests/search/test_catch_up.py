@@ -71,3 +71,13 @@ def test_rebuild_recreates_the_index_from_the_store(store: Store, put: Put) -> N
     assert rebuild(store) == 20
     assert engine.stats()["documents"] == 20
     assert catch_up(store) == 0
+
+
+def test_a_busy_index_is_left_to_the_process_writing_it(store: Store, put: Put) -> None:
+    source = factories.source(store, "rms-a", "PDA", "rms")
+    engine = engine_for(store)
+    with engine.writer():  # another indexer at work
+        put(store, source, [Draft("x", [entity("Person", name="WAITING TURN")])])  # its follower finds it busy
+        assert catch_up(store) == 0
+    assert engine.cursor() < store.last_seq()
+    assert catch_up(store) == 1
