@@ -21,8 +21,6 @@ from pathlib import Path
 
 import jellyfish
 
-from fusionhub.model.types.name import name_tokens
-
 log = logging.getLogger(__name__)
 
 #: Default place of the nickname table: the shared data folder beside the repository.
@@ -51,10 +49,6 @@ def phonetic_keys(token: str) -> list[str]:
     if nysiis:
         keys.append("n:" + nysiis)
     return keys
-
-
-def tokens(value: str) -> list[str]:
-    return name_tokens(value)
 
 
 @dataclass
