@@ -14,6 +14,7 @@ not see. This module is engine-neutral: a document is a dict of field -> values.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -159,23 +160,30 @@ def _provenance(doc: SearchDocument, row: RecordRow) -> None:
     doc.add("year", int(when) if when else row.received_at.year)
 
 
-def add_entity(doc: SearchDocument, entity: dict[str, Any], as_place: bool = False) -> None:
-    """Add an entity's values to ``doc`` under the fields each property type searches by."""
+def add_entity(doc: SearchDocument, entity: dict[str, Any], as_place: bool = False, lookup_only: bool = False) -> None:
+    """Add an entity's values to ``doc`` under the fields each property type searches by.
+
+    ``lookup_only`` keeps just the values a match explanation compares (names, dates of
+    birth, plates, identifiers, phones, e-mail, coordinates): a page of hits is
+    explained without building the full-text, address and grid-cell terms again.
+    """
     # An entity of a schema or property since removed is still indexed, as text.
     schema = load_model().schemata.get(str(entity.get("schema")))
     for prop, entries in (entity.get("properties") or {}).items():
         known = schema.properties.get(prop) if schema is not None else None
         prop_type = known.type.name if known is not None else "string"
         for entry in entries or []:
-            _add_value(doc, prop, prop_type, entry, as_place)
+            _add_value(doc, prop, prop_type, entry, as_place, lookup_only)
 
 
-def _add_value(doc: SearchDocument, prop: str, prop_type: str, entry: Any, as_place: bool) -> None:
+def _add_value(doc: SearchDocument, prop: str, prop_type: str, entry: Any, as_place: bool, lookup_only: bool) -> None:
     value = clean_value(entry)
-    if prop_type not in ("entity", "geopoint"):
+    if lookup_only and prop_type in ("string", "text", "code", "number", "boolean", "address", "entity"):
+        return
+    if prop_type not in ("entity", "geopoint") and not lookup_only:
         doc.add("all", *all_texts(entry))
     if prop_type == "name" and not as_place:
-        _add_name(doc, prop, value)
+        _add_name(doc, prop, value, lookup_only)
     elif prop_type == "date" and prop == "birthDate":
         keys = TYPES["date"].match_keys(value)
         doc.add("dob", value)
@@ -188,6 +196,8 @@ def _add_value(doc: SearchDocument, prop: str, prop_type: str, entry: Any, as_pl
         key = plate.translate(PLATE_CONFUSIONS)
         doc.add("plate", plate)
         doc.add("plate_key", key)
+        if lookup_only:
+            return
         # Every leading part too, so a partial plate (``7AB*``) is one term lookup.
         doc.add("plate_prefix", *(plate[:n] for n in range(1, len(plate) + 1)))
         doc.add("plate_key_prefix", *(key[:n] for n in range(1, len(key) + 1)))
@@ -209,6 +219,22 @@ def _add_value(doc: SearchDocument, prop: str, prop_type: str, entry: Any, as_pl
             return
         doc.add("lat", lat)
         doc.add("lon", lon)
+        if not lookup_only:
+            doc.add("geo_cell", *geo_cells(lat, lon))
+
+
+#: Grid cell sizes in degrees (~100 m to ~100 km): a place query looks up the cells it
+#: covers (a few hundred terms at most) instead of scanning every coordinate.
+CELL_SIZES = tuple(0.001 * 2**level for level in range(11))
+
+
+def cell(level: int, lat: float, lon: float) -> str:
+    size = CELL_SIZES[level]
+    return f"{level}:{math.floor(lat / size)}:{math.floor(lon / size)}"
+
+
+def geo_cells(lat: float, lon: float) -> list[str]:
+    return [cell(level, lat, lon) for level in range(len(CELL_SIZES))]
 
 
 def phone_keys(value: str) -> list[str]:
@@ -220,11 +246,12 @@ def phone_keys(value: str) -> list[str]:
     return keys
 
 
-def _add_name(doc: SearchDocument, prop: str, value: str) -> None:
+def _add_name(doc: SearchDocument, prop: str, value: str, lookup_only: bool = False) -> None:
     tokens = name_tokens(value)
     doc.add("n_all", *tokens)
-    for token in tokens:
-        doc.add("p_all", *phonetic_keys(token))
+    if not lookup_only:
+        for token in tokens:
+            doc.add("p_all", *phonetic_keys(token))
     if prop == "firstName":
         _name_part(doc, "first", tokens)
     elif prop == "lastName":

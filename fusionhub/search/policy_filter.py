@@ -2,13 +2,21 @@
 
 The same rules as :func:`fusionhub.policy.decision.decide_read` and its SQL twin
 ``record_filter``, over the policy fields every search document carries (agency_id,
-record_class, tlp, handling, terms, status). The search query is ANDed with this
-clause inside the index, so totals and facet counts never include a record the actor
-may not read. ``tests/search/test_policy_filter.py`` proves the three agree for random
-records and actors; when the policy changes, this module changes with it.
+record_class, tlp, handling, terms, status). The search query is ANDed with these
+clauses inside the index, so totals and facet counts never include a record the actor
+may not read. ``tests/search/test_policy_filter.py`` proves they agree with
+``decide_read`` for random records and actors; when the policy changes, this module
+changes with it.
+
+Each rule is written as a required term set or an exclusion ("agency-only records of
+another agency": ``agency_only AND NOT own``), never as a union with a negation
+(``own OR NOT agency_only``): a negation inside a union has to walk every document of
+the index, an exclusion only the documents it names.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import tantivy
 
@@ -19,49 +27,59 @@ Occur = tantivy.Occur
 Query = tantivy.Query
 
 
-def _term(schema: tantivy.Schema, field: str, value: str | int) -> tantivy.Query:
-    return Query.term_query(schema, field, value, index_option="basic" if isinstance(value, str) else "position")
+@dataclass
+class ReadFilter:
+    """Clauses to AND into a search: ``must`` match all, ``must_not`` match none."""
+
+    must: list[tantivy.Query] = field(default_factory=list)
+    must_not: list[tantivy.Query] = field(default_factory=list)
+    nothing: bool = False  # the actor may read no record at all
+
+    def clauses(self) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        if self.nothing:
+            return [(Occur.Must, Query.empty_query())]
+        must = [(Occur.Must, Query.const_score_query(q, 0.0)) for q in self.must]
+        return must + [(Occur.MustNot, q) for q in self.must_not]
+
+    def query(self) -> tantivy.Query:
+        """The filter on its own: every document the actor may read."""
+        return Query.boolean_query([(Occur.Must, Query.all_query()), *self.clauses()])
 
 
-def _not(query: tantivy.Query) -> tantivy.Query:
-    return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, query)])
+def _term(schema: tantivy.Schema, field_name: str, value: str) -> tantivy.Query:
+    return Query.term_query(schema, field_name, value, index_option="basic")
 
 
-def _either(a: tantivy.Query, b: tantivy.Query) -> tantivy.Query:
-    return Query.boolean_query([(Occur.Should, a), (Occur.Should, b)])
-
-
-def compile_read_filter(schema: tantivy.Schema, actor: Actor) -> tantivy.Query:
-    """A query matching exactly the documents whose record ``actor`` may read."""
+def compile_read_filter(schema: tantivy.Schema, actor: Actor) -> ReadFilter:
+    """The clauses matching exactly the documents whose record ``actor`` may read."""
     if not actor.has(*RECORD_READERS):
-        return Query.empty_query()
+        return ReadFilter(nothing=True)
     own = Query.term_query(schema, "agency_id", actor.agency_id)
-    must: list[tantivy.Query] = []
-    must_not: list[tantivy.Query] = [_term(schema, "status", "purged")]
+    result = ReadFilter(must_not=[_term(schema, "status", "purged")])
+
+    def others(query: tantivy.Query) -> tantivy.Query:
+        """``query``, for records of agencies other than the actor's."""
+        return Query.boolean_query([(Occur.Must, query), (Occur.MustNot, own)])
 
     def term(flag: str) -> tantivy.Query:
         return _term(schema, "terms", flag)
 
-    def marked(mark: str) -> tantivy.Query:
-        return _term(schema, "handling", mark)
-
-    must.append(_either(own, _not(term("agency_only"))))
-    must.append(_either(own, _not(_term(schema, "tlp", "RED"))))
+    result.must_not.append(others(term("agency_only")))
+    result.must_not.append(others(_term(schema, "tlp", "RED")))
     if actor.is_private_sector:
-        must_not += [
+        result.must_not += [
             term("law_enforcement_only"),
             term("no_private_sector"),
-            marked("LES"),
-            marked("NO-PRIVATE-SECTOR"),
+            _term(schema, "handling", "LES"),
+            _term(schema, "handling", "NO-PRIVATE-SECTOR"),
+            Query.term_set_query(schema, "record_class", ["criminal-intelligence", "sar"]),
         ]
-        must.append(Query.term_set_query(schema, "tlp", list(PARTNER_TLP)))
-        must_not.append(Query.term_set_query(schema, "record_class", ["criminal-intelligence", "sar"]))
+        result.must.append(Query.term_set_query(schema, "tlp", list(PARTNER_TLP)))
     elif not actor.is_law_enforcement:
-        must_not.append(term("law_enforcement_only"))
+        result.must_not.append(term("law_enforcement_only"))
     if not actor.has(*INTELLIGENCE_ROLES):
-        must_not.append(_term(schema, "record_class", "criminal-intelligence"))
+        result.must_not.append(_term(schema, "record_class", "criminal-intelligence"))
     if actor.roles <= {"field-user", "auditor", "administrator"}:
-        must.append(Query.term_set_query(schema, "record_class", list(FIELD_USER_CLASSES)))
-    must.append(_either(own, _not(term("originator_approval"))))
-    clauses = [(Occur.Must, q) for q in must] + [(Occur.MustNot, q) for q in must_not]
-    return Query.boolean_query(clauses)
+        result.must.append(Query.term_set_query(schema, "record_class", list(FIELD_USER_CLASSES)))
+    result.must_not.append(others(term("originator_approval")))
+    return result

@@ -100,24 +100,11 @@ class Radius:
     lon: float
     km: float
 
-    def strips(self, count: int = 16) -> list[Box]:
-        """Latitude strips covering the circle, each as wide as the circle gets inside it.
-
-        Their union holds the whole circle and little more (the corners of each strip),
-        so a radius runs as a handful of range queries inside the index and counts and
-        facets stay exact for the strips.
-        """
+    def bounds(self) -> Box:
         dlat = self.km / 111.32
-        boxes = []
-        for i in range(count):
-            lo = -dlat + 2 * dlat * i / count
-            hi = lo + 2 * dlat / count
-            nearest = 0.0 if lo <= 0 <= hi else min(abs(lo), abs(hi))
-            half_width_deg = math.sqrt(max(dlat * dlat - nearest * nearest, 0.0))
-            coslat = max(math.cos(math.radians(min(abs(self.lat) + dlat, 89.9))), 1e-6)
-            dlon = half_width_deg / coslat
-            boxes.append(Box(self.lat + lo, self.lon - dlon, self.lat + hi, self.lon + dlon))
-        return boxes
+        coslat = max(math.cos(math.radians(min(abs(self.lat) + dlat, 89.9))), 1e-6)
+        dlon = dlat / coslat
+        return Box(self.lat - dlat, self.lon - dlon, self.lat + dlat, self.lon + dlon)
 
     def contains(self, lat: float, lon: float) -> bool:
         return distance_km(self.lat, self.lon, lat, lon) <= self.km

@@ -8,6 +8,7 @@ page of hits (so a stale index can never show a record the policy now refuses).
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -22,11 +23,13 @@ from fusionhub.search.documents import SearchDocument, add_entity
 from fusionhub.search.engine import SORTS, EngineResult
 from fusionhub.search.explain import explain
 from fusionhub.search.follower import catch_up, engine_for
-from fusionhub.search.query import QuerySyntaxError, parse
+from fusionhub.search.query import BirthDate, Box, Key, Name, Plate, QuerySyntaxError, Radius, leaves, parse
 from fusionhub.store import Store
 from fusionhub.store import tables as t
 
 MAX_LIMIT = 500
+CATCH_UP_CHECK_SECONDS = 1.0
+VALUE_CLAUSES = (Name, BirthDate, Plate, Key, Box, Radius)
 
 
 @dataclass
@@ -85,9 +88,14 @@ def search(
     offset = max(0, offset)
     node = parse(query)
     engine = engine_for(store)
-    # A crash between a store commit and an index commit is made good here at the latest.
-    if engine.known_cursor < store.last_seq():
-        catch_up(store, engine)
+    # A crash between a store commit and an index commit is made good here at the
+    # latest: checked at most once a second, as imports in this process and in others
+    # index what they commit themselves.
+    now = time.monotonic()
+    if now - engine.checked_at >= CATCH_UP_CHECK_SECONDS:
+        engine.checked_at = now
+        if engine.known_cursor < store.last_seq():
+            catch_up(store, engine)
     found: EngineResult = engine.search(node, actor, limit=limit, offset=offset, sort=sort, facets=facets)
     hits = _hydrate(store, actor, node, found)
     result = SearchResult(
@@ -144,6 +152,8 @@ def _hydrate(store: Store, actor: Actor, node: Any, found: EngineResult) -> list
     with store.connect() as conn:
         rows = {row.id: row for row in conn.execute(query, {"ids": ids})}
     engine = engine_for(store)
+    # Free text, facets and time ranges are explained from the query alone.
+    needs_values = any(isinstance(leaf, VALUE_CLAUSES) for leaf, _ in leaves(node))
     hits = []
     for hit in found.hits:
         row = rows.get(hit.record_id)
@@ -152,11 +162,12 @@ def _hydrate(store: Store, actor: Actor, node: Any, found: EngineResult) -> list
         entities = (row.payload or {}).get("entities", [])
         entity = entities[hit.entity_index] if hit.entity_index < len(entities) else {}
         doc = SearchDocument(row.id, hit.entity_index, str(entity.get("schema", "")))
-        add_entity(doc, entity)
-        for other in entities:
-            schema = load_model().schemata.get(str(other.get("schema")))
-            if other is not entity and schema is not None and schema.is_a("Location"):
-                add_entity(doc, other, as_place=True)
+        if needs_values:
+            add_entity(doc, entity, lookup_only=True)
+            for other in entities:
+                schema = load_model().schemata.get(str(other.get("schema")))
+                if other is not entity and schema is not None and schema.is_a("Location"):
+                    add_entity(doc, other, as_place=True, lookup_only=True)
         handling = [h for h in row.handling.split(",") if h]
         hits.append(
             SearchHit(

@@ -21,11 +21,11 @@ from fusionhub.policy.actor import Actor
 from fusionhub.search.documents import SearchDocument
 from fusionhub.search.engine import FACETS, EngineHit, EngineResult, IndexBusy
 from fusionhub.search.names import NicknameTable, nickname_table
-from fusionhub.search.policy_filter import compile_read_filter
+from fusionhub.search.policy_filter import ReadFilter, compile_read_filter
 from fusionhub.search.query import Node
 from fusionhub.search.tantivy_query import Compiler
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 Occur = tantivy.Occur
 Query = tantivy.Query
 
@@ -56,6 +56,7 @@ KEYWORDS = {
     "plate_prefix": False,
     "plate_key_prefix": False,
     "ident": False,
+    "geo_cell": False,
     "vin": False,
     "phone": False,
     "email": False,
@@ -174,7 +175,9 @@ class TantivyEngine:
         self._entity = Query.term_query(self.schema, "kind", "entity", index_option="basic")
         #: The cursor as last read or committed by this process (a cheap staleness check).
         self.known_cursor = -1
-        self._policies: dict[Actor, tantivy.Query] = {}
+        #: When a search last compared the cursor with the store (time.monotonic()).
+        self.checked_at = float("-inf")
+        self._policies: dict[Actor, ReadFilter] = {}
 
     def cursor(self) -> int:
         self.index.reload()
@@ -196,19 +199,18 @@ class TantivyEngine:
         """The query for ``node`` without the policy filter (benchmarks compare against it)."""
         return Query.boolean_query([(Occur.Must, self.compiler.compile(node)), (Occur.Must, self._entity)])
 
-    def policy(self, actor: Actor) -> tantivy.Query:
+    def policy(self, actor: Actor) -> ReadFilter:
         """The compiled read filter for ``actor`` (cached: it depends on the actor only)."""
-        query = self._policies.get(actor)
-        if query is None:
+        found = self._policies.get(actor)
+        if found is None:
             if len(self._policies) > 1024:
                 self._policies.clear()
-            query = self._policies[actor] = Query.const_score_query(compile_read_filter(self.schema, actor), 0.0)
-        return query
+            found = self._policies[actor] = compile_read_filter(self.schema, actor)
+        return found
 
     def filtered(self, node: Node, actor: Actor) -> tantivy.Query:
-        policy = self.policy(actor)
         return Query.boolean_query(
-            [(Occur.Must, self.compiler.compile(node)), (Occur.Must, self._entity), (Occur.Must, policy)]
+            [(Occur.Must, self.compiler.compile(node)), (Occur.Must, self._entity), *self.policy(actor).clauses()]
         )
 
     def search(

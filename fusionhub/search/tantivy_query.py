@@ -9,6 +9,7 @@ initial-only middles still match) and ranks names in their recorded order first.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,7 +18,7 @@ import tantivy
 from fusionhub.model import load_model
 from fusionhub.model.types.identifiers import PLATE_CONFUSIONS
 from fusionhub.model.types.name import name_tokens, parse_name
-from fusionhub.search.documents import EPOCH
+from fusionhub.search.documents import CELL_SIZES, EPOCH
 from fusionhub.search.names import NicknameTable, fuzzy_distance, phonetic_keys
 from fusionhub.search.query import (
     Address,
@@ -35,6 +36,7 @@ from fusionhub.search.query import (
     Radius,
     Text,
     TimeRange,
+    distance_km,
 )
 
 Occur = tantivy.Occur
@@ -119,7 +121,7 @@ class Compiler:
         if isinstance(node, Box):
             return self.box(node)
         if isinstance(node, Radius):
-            return Query.boolean_query([(Occur.Should, self.box(strip)) for strip in node.strips()])
+            return self.radius(node)
         if isinstance(node, TimeRange):
             low = _epoch(node.low) if node.low else None
             high = _epoch(node.high) - 1 if node.high else None
@@ -222,9 +224,48 @@ class Compiler:
         return self.terms(field, values)
 
     def box(self, box: Box) -> tantivy.Query:
-        return self.all_of(
-            [self.float_range("lat", box.min_lat, box.max_lat), self.float_range("lon", box.min_lon, box.max_lon)]
-        )
+        ranges = [self.float_range("lat", box.min_lat, box.max_lat), self.float_range("lon", box.min_lon, box.max_lon)]
+        covering = covering_cells(box)
+        if covering is None:  # a box too large for the grid: the coordinate ranges alone
+            return self.all_of(ranges)
+        # The cells lead (a few postings lists); the exact ranges then only check their documents.
+        return self.all_of([self.terms("geo_cell", covering), *ranges])
+
+    def radius(self, circle: Radius) -> tantivy.Query:
+        """The cells that reach into the circle, within the circle's bounding box."""
+        box = circle.bounds()
+        ranges = [self.float_range("lat", box.min_lat, box.max_lat), self.float_range("lon", box.min_lon, box.max_lon)]
+        covering = covering_cells(box, circle)
+        if covering is None:
+            return self.all_of(ranges)
+        return self.all_of([self.terms("geo_cell", covering), *ranges])
+
+
+MAX_CELLS = 900
+
+
+def covering_cells(box: Box, circle: Radius | None = None) -> list[str] | None:
+    """Cells of the finest level with at most MAX_CELLS covering ``box`` (and reaching
+    into ``circle``), or None when even the coarsest level needs more."""
+    for level, size in enumerate(CELL_SIZES):
+        rows = range(math.floor(box.min_lat / size), math.floor(box.max_lat / size) + 1)
+        cols = range(math.floor(box.min_lon / size), math.floor(box.max_lon / size) + 1)
+        if len(rows) * len(cols) > MAX_CELLS:
+            continue
+        cells = []
+        for row in rows:
+            for col in cols:
+                if circle is None or _cell_meets_circle(row * size, col * size, size, circle):
+                    cells.append(f"{level}:{row}:{col}")
+        return cells
+    return None
+
+
+def _cell_meets_circle(lat0: float, lon0: float, size: float, circle: Radius) -> bool:
+    # The point of the cell nearest the centre decides.
+    lat = min(max(circle.lat, lat0), lat0 + size)
+    lon = min(max(circle.lon, lon0), lon0 + size)
+    return distance_km(circle.lat, circle.lon, lat, lon) <= circle.km
 
 
 def _days(day: date) -> int:

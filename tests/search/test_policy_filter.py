@@ -92,7 +92,7 @@ def test_index_filter_agrees_with_decide_read(records: list[RecordFacts], actor:
     writer.commit()
     index.reload()
     searcher = index.searcher()
-    found = searcher.search(compile_read_filter(schema, actor), 100)
+    found = searcher.search(compile_read_filter(schema, actor).query(), 100)
     seen = {int(v or 0) for v in searcher.fast_field_values("record_id", [a for _, a in found.hits])}
     expected = {n for n, facts in enumerate(records, start=1) if decide_read(actor, facts).allowed}
     assert seen == expected, [(n, records[n - 1], decide_read(actor, records[n - 1])) for n in seen ^ expected]
@@ -101,7 +101,7 @@ def test_index_filter_agrees_with_decide_read(records: list[RecordFacts], actor:
 def test_no_reader_role_sees_nothing() -> None:
     schema = build_schema()
     actor = Actor("aud", 1, "A", 1, "law-enforcement", frozenset({"auditor"}))
-    query: Any = compile_read_filter(schema, actor)
+    query: Any = compile_read_filter(schema, actor).query()
     index = tantivy.Index(schema)
     index.register_tokenizer(ANALYZER, _analyzer())
     writer = index.writer(15_000_000, 1)

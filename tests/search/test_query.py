@@ -53,16 +53,31 @@ def test_field_values() -> None:
     assert parse("received:2020..") == TimeRange("received", datetime(2020, 1, 1), None)
 
 
-def test_radius_strips_cover_the_circle() -> None:
-    circle = Radius(37.87, -122.27, 2.0)
-    strips = circle.strips()
-    for bearing in range(0, 360, 7):
-        import math
+@given(
+    lat=st.floats(-60, 60),
+    lon=st.floats(-179, 179),
+    km=st.floats(0.05, 50),
+    bearing=st.floats(0, 360),
+    fraction=st.floats(0, 0.999),
+)
+def test_radius_cells_cover_every_point_of_the_circle(
+    lat: float, lon: float, km: float, bearing: float, fraction: float
+) -> None:
+    import math
 
-        lat = circle.lat + (1.99 / 111.32) * math.cos(math.radians(bearing))
-        lon = circle.lon + (1.99 / 111.32) * math.sin(math.radians(bearing)) / math.cos(math.radians(lat))
-        assert distance_km(circle.lat, circle.lon, lat, lon) < 2.0
-        assert any(s.min_lat <= lat <= s.max_lat and s.min_lon <= lon <= s.max_lon for s in strips)
+    from fusionhub.search.documents import geo_cells
+    from fusionhub.search.tantivy_query import covering_cells
+
+    circle = Radius(lat, lon, km)
+    reach = km * fraction / 111.32
+    plat = lat + reach * math.cos(math.radians(bearing))
+    plon = lon + reach * math.sin(math.radians(bearing)) / math.cos(math.radians(plat))
+    if distance_km(lat, lon, plat, plon) > km:
+        return
+    box = circle.bounds()
+    assert box.min_lat <= plat <= box.max_lat and box.min_lon <= plon <= box.max_lon
+    cells = covering_cells(box, circle)
+    assert cells is None or set(cells) & set(geo_cells(plat, plon))
 
 
 @pytest.mark.parametrize(
