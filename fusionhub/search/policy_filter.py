@@ -50,6 +50,11 @@ def _term(schema: tantivy.Schema, field_name: str, value: str) -> tantivy.Query:
     return Query.term_query(schema, field_name, value, index_option="basic")
 
 
+def _any(schema: tantivy.Schema, field_name: str, values: list[str]) -> tantivy.Query:
+    # Term queries skip through their postings; a term set would collect every match first.
+    return Query.boolean_query([(Occur.Should, _term(schema, field_name, v)) for v in values])
+
+
 def compile_read_filter(schema: tantivy.Schema, actor: Actor) -> ReadFilter:
     """The clauses matching exactly the documents whose record ``actor`` may read."""
     if not actor.has(*RECORD_READERS):
@@ -72,14 +77,14 @@ def compile_read_filter(schema: tantivy.Schema, actor: Actor) -> ReadFilter:
             term("no_private_sector"),
             _term(schema, "handling", "LES"),
             _term(schema, "handling", "NO-PRIVATE-SECTOR"),
-            Query.term_set_query(schema, "record_class", ["criminal-intelligence", "sar"]),
+            _any(schema, "record_class", ["criminal-intelligence", "sar"]),
         ]
-        result.must.append(Query.term_set_query(schema, "tlp", list(PARTNER_TLP)))
+        result.must.append(_any(schema, "tlp", list(PARTNER_TLP)))
     elif not actor.is_law_enforcement:
         result.must_not.append(term("law_enforcement_only"))
     if not actor.has(*INTELLIGENCE_ROLES):
         result.must_not.append(_term(schema, "record_class", "criminal-intelligence"))
     if actor.roles <= {"field-user", "auditor", "administrator"}:
-        result.must.append(Query.term_set_query(schema, "record_class", list(FIELD_USER_CLASSES)))
+        result.must.append(_any(schema, "record_class", list(FIELD_USER_CLASSES)))
     result.must_not.append(others(term("originator_approval")))
     return result

@@ -172,6 +172,9 @@ class TantivyEngine:
         version_file.write_text(SCHEMA_VERSION)
         self.nicknames = nicknames or nickname_table()
         self.compiler = Compiler(self.schema, self.nicknames)
+        # Every document but the cursor marker: excluding one document is cheaper than
+        # requiring a term that every document has.
+        self._marker = Query.term_query(self.schema, "kind", "cursor", index_option="basic")
         self._entity = Query.term_query(self.schema, "kind", "entity", index_option="basic")
         #: The cursor as last read or committed by this process (a cheap staleness check).
         self.known_cursor = -1
@@ -197,7 +200,7 @@ class TantivyEngine:
 
     def compile(self, node: Node) -> tantivy.Query:
         """The query for ``node`` without the policy filter (benchmarks compare against it)."""
-        return Query.boolean_query([(Occur.Must, self.compiler.compile(node)), (Occur.Must, self._entity)])
+        return Query.boolean_query([(Occur.Must, self.compiler.compile(node)), (Occur.MustNot, self._marker)])
 
     def policy(self, actor: Actor) -> ReadFilter:
         """The compiled read filter for ``actor`` (cached: it depends on the actor only)."""
@@ -210,7 +213,7 @@ class TantivyEngine:
 
     def filtered(self, node: Node, actor: Actor) -> tantivy.Query:
         return Query.boolean_query(
-            [(Occur.Must, self.compiler.compile(node)), (Occur.Must, self._entity), *self.policy(actor).clauses()]
+            [(Occur.Must, self.compiler.compile(node)), (Occur.MustNot, self._marker), *self.policy(actor).clauses()]
         )
 
     def search(

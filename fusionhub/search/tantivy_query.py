@@ -60,6 +60,15 @@ class Compiler:
     def terms(self, field: str, values: list[str]) -> tantivy.Query:
         return Query.term_set_query(self.schema, field, list(dict.fromkeys(values)))
 
+    def any_term(self, field: str, values: list[str]) -> tantivy.Query:
+        """A filter on one of ``values``: term queries (which skip ahead through their
+        postings) rather than a term set, which collects every matching document first
+        and is slow for values as common as an entity type or a record class."""
+        unique = list(dict.fromkeys(values))
+        queries = [self.term(field, value) for value in unique]
+        found = queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
+        return Query.const_score_query(found, 0.0)
+
     @staticmethod
     def score(query: tantivy.Query, weight: float) -> tantivy.Query:
         return Query.const_score_query(query, weight)
@@ -216,12 +225,12 @@ class Compiler:
             wanted = [s for s in model.schemata if s.lower() == value.lower()]
             if not wanted:
                 return Query.empty_query()
-            return self.terms("entity_type", model.descendants(wanted[0]) or wanted)
+            return self.any_term("entity_type", model.descendants(wanted[0]) or wanted)
         field = {"class": "record_class"}.get(node.field, node.field)
         values = [value, value.upper(), value.lower()]
         if node.field == "caveat":
             values.append("TLP:" + value.upper().removeprefix("TLP:"))
-        return self.terms(field, values)
+        return self.any_term(field, values)
 
     def box(self, box: Box) -> tantivy.Query:
         ranges = [self.float_range("lat", box.min_lat, box.max_lat), self.float_range("lon", box.min_lon, box.max_lon)]
