@@ -1,0 +1,196 @@
+"""Search for a user: parse, filter by policy inside the index, hydrate, explain, audit.
+
+``search`` is the one entry point for the CLI, the API and the web page. The policy
+runs twice and never after the fact: compiled into the index query (so totals and
+facets only count readable records) and again in the store query that hydrates the
+page of hits (so a stale index can never show a record the policy now refuses).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select
+
+from fusionhub.model import load_model
+from fusionhub.policy.actor import Actor
+from fusionhub.policy.decision import record_filter
+from fusionhub.search.audit import record_search
+from fusionhub.search.documents import SearchDocument, add_entity
+from fusionhub.search.engine import SORTS, EngineResult
+from fusionhub.search.explain import explain
+from fusionhub.search.follower import catch_up, engine_for
+from fusionhub.search.query import BirthDate, Box, Key, Name, Plate, QuerySyntaxError, Radius, leaves, parse
+from fusionhub.store import Store
+from fusionhub.store import tables as t
+
+MAX_LIMIT = 500
+CATCH_UP_CHECK_SECONDS = 1.0
+VALUE_CLAUSES = (Name, BirthDate, Plate, Key, Box, Radius)
+
+
+@dataclass
+class SearchHit:
+    record_id: int
+    entity_type: str
+    entity_id: str | None
+    score: float
+    caption: str
+    matched: list[dict[str, Any]]
+    provenance: dict[str, Any]
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    hits: list[SearchHit]
+    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    limit: int = 20
+    offset: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _caption(entity: dict[str, Any]) -> str:
+    props = entity.get("properties") or {}
+    for name in ("name", "caseNumber", "plate", "full", "number", "address", "arrestNumber", "sarNumber", "tipNumber"):
+        values = props.get(name)
+        if values:
+            first = values[0]
+            return str(first[0] if isinstance(first, list) else first)
+    first_name, last_name = props.get("firstName"), props.get("lastName")
+    if first_name or last_name:
+        parts = [(v[0][0] if isinstance(v[0], list) else v[0]) for v in (first_name, last_name) if v]
+        return " ".join(str(p) for p in parts)
+    return str(entity.get("schema", ""))
+
+
+def search(
+    store: Store,
+    actor: Actor,
+    query: str,
+    purpose: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    sort: str = "relevance",
+    facets: bool = True,
+) -> SearchResult:
+    """Run ``query`` for ``actor``. Raises :class:`QuerySyntaxError` for an unreadable query."""
+    if sort not in SORTS:
+        raise QuerySyntaxError(f"sort must be one of {', '.join(SORTS)}")
+    limit = max(0, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    node = parse(query)
+    engine = engine_for(store)
+    # A crash between a store commit and an index commit is made good here at the
+    # latest: checked at most once a second, as imports in this process and in others
+    # index what they commit themselves.
+    now = time.monotonic()
+    if now - engine.checked_at >= CATCH_UP_CHECK_SECONDS:
+        engine.checked_at = now
+        if engine.known_cursor < store.last_seq():
+            catch_up(store, engine)
+    found: EngineResult = engine.search(node, actor, limit=limit, offset=offset, sort=sort, facets=facets)
+    hits = _hydrate(store, actor, node, found)
+    result = SearchResult(
+        query=query,
+        total=found.total,
+        hits=hits,
+        facets={name: [{"value": v, "count": c} for v, c in buckets] for name, buckets in found.facets.items()},
+        limit=limit,
+        offset=offset,
+    )
+    if engine.nicknames.warning:
+        result.warnings.append(engine.nicknames.warning)
+    record_search(store, actor, purpose, query, found.total, [hit.record_id for hit in hits])
+    return result
+
+
+@lru_cache(maxsize=256)
+def _hydration_query(actor: Actor) -> Select[Any]:
+    """The page query for ``actor``: records by id, through the compiled policy filter.
+
+    Built once per actor (the filter depends on the actor only), so a search pays for
+    running it, not for composing it.
+    """
+    r, s, a = t.record.c, t.source.c, t.agency.c
+    return (
+        select(
+            r.id,
+            r.payload,
+            r.source_record_id,
+            r.batch_id,
+            r.received_at,
+            r.reliability,
+            r.validity,
+            r.record_class,
+            r.tlp,
+            r.handling,
+            r.status,
+            r.occurred_at,
+            s.name.label("source_name"),
+            s.system,
+            a.code.label("agency_code"),
+        )
+        .select_from(t.record.join(t.source, s.id == r.source_id).join(t.agency, a.id == r.agency_id))
+        .where(r.id.in_(bindparam("ids", expanding=True)), record_filter(actor))
+    )
+
+
+def _hydrate(store: Store, actor: Actor, node: Any, found: EngineResult) -> list[SearchHit]:
+    """The page of hits from the store, through the policy filter, with provenance."""
+    if not found.hits:
+        return []
+    ids = sorted({hit.record_id for hit in found.hits})
+    query = _hydration_query(actor)
+    with store.connect() as conn:
+        rows = {row.id: row for row in conn.execute(query, {"ids": ids})}
+    engine = engine_for(store)
+    # Free text, facets and time ranges are explained from the query alone.
+    needs_values = any(isinstance(leaf, VALUE_CLAUSES) for leaf, _ in leaves(node))
+    hits = []
+    for hit in found.hits:
+        row = rows.get(hit.record_id)
+        if row is None:  # changed since it was indexed, and no longer readable
+            continue
+        entities = (row.payload or {}).get("entities", [])
+        entity = entities[hit.entity_index] if hit.entity_index < len(entities) else {}
+        doc = SearchDocument(row.id, hit.entity_index, str(entity.get("schema", "")))
+        if needs_values:
+            add_entity(doc, entity, lookup_only=True)
+            for other in entities:
+                schema = load_model().schemata.get(str(other.get("schema")))
+                if other is not entity and schema is not None and schema.is_a("Location"):
+                    add_entity(doc, other, as_place=True, lookup_only=True)
+        handling = [h for h in row.handling.split(",") if h]
+        hits.append(
+            SearchHit(
+                record_id=row.id,
+                entity_type=str(entity.get("schema", "")),
+                entity_id=entity.get("id"),
+                score=round(hit.score, 4),
+                caption=_caption(entity),
+                matched=explain(node, doc, engine.nicknames),
+                provenance={
+                    "agency": row.agency_code,
+                    "source": row.source_name,
+                    "system": row.system,
+                    "source_record_id": row.source_record_id,
+                    "batch_id": row.batch_id,
+                    "received_at": row.received_at.isoformat(),
+                    "occurred_at": row.occurred_at,
+                    "reliability": row.reliability,
+                    "validity": row.validity,
+                    "record_class": row.record_class,
+                    "caveat": " ".join([f"TLP:{row.tlp}", *handling]),
+                    "status": row.status,
+                },
+            )
+        )
+    return hits

@@ -1,0 +1,266 @@
+"""The embedded tantivy index beside the store (``<data_dir>/search-index``).
+
+Derived data: it can be deleted and rebuilt from the store at any time. Besides the
+documents it holds one cursor document (``kind:cursor``) with the change-sequence
+number the index is complete up to. The cursor is replaced in the same tantivy commit
+as the documents it covers, so after a crash the index and its cursor always agree and
+catch-up starts from the right place.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import tantivy
+
+from fusionhub.policy.actor import Actor
+from fusionhub.search.documents import SearchDocument
+from fusionhub.search.engine import FACETS, EngineHit, EngineResult, IndexBusy
+from fusionhub.search.names import NicknameTable, nickname_table
+from fusionhub.search.policy_filter import ReadFilter, compile_read_filter
+from fusionhub.search.query import Node
+from fusionhub.search.tantivy_query import Compiler
+
+SCHEMA_VERSION = "3"
+Occur = tantivy.Occur
+Query = tantivy.Query
+
+#: Exact-value fields (raw tokenizer). The facet and policy ones are also fast fields.
+KEYWORDS = {
+    "kind": False,
+    "entity_type": True,
+    "agency": True,
+    "source": True,
+    "record_class": True,
+    "tlp": True,
+    "handling": True,
+    "terms": True,
+    "status": True,
+    "caveat": True,
+    "n_all": False,
+    "n_first": False,
+    "n_last": False,
+    "n_middle": False,
+    "n_minit": False,
+    "p_all": False,
+    "p_first": False,
+    "p_last": False,
+    "dob": False,
+    "dob_key": False,
+    "plate": False,
+    "plate_key": False,
+    "plate_prefix": False,
+    "plate_key_prefix": False,
+    "ident": False,
+    "geo_cell": False,
+    "vin": False,
+    "phone": False,
+    "email": False,
+}
+INTEGERS = ("record_id", "entity_index", "seq", "agency_id", "occurred", "received", "year", "dob_year", "dob_day")
+FLOATS = ("lat", "lon")
+TEXTS = ("all", "address")
+ANALYZER = "folded"
+WRITER_HEAP = 256_000_000
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for name, fast in KEYWORDS.items():
+        builder.add_text_field(name, fast=fast, tokenizer_name="raw", index_option="basic")
+    for name in INTEGERS:
+        builder.add_integer_field(name, stored=name in ("record_id", "seq"), indexed=True, fast=True)
+    for name in FLOATS:
+        builder.add_float_field(name, indexed=True, fast=True)
+    builder.add_text_field("all", tokenizer_name=ANALYZER, index_option="position")
+    builder.add_text_field("address", tokenizer_name=ANALYZER, index_option="position")
+    return builder.build()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(64))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+def _document(doc: SearchDocument) -> tantivy.Document:
+    out = tantivy.Document()
+    for name, values in doc.fields.items():
+        if name in KEYWORDS or name in TEXTS:
+            for value in values:
+                out.add_text(name, str(value))
+        elif name in INTEGERS:
+            for value in values:
+                out.add_integer(name, int(value))
+        elif name in FLOATS:
+            for value in values:
+                out.add_float(name, float(value))
+    return out
+
+
+def _count(found: tantivy.SearchResult) -> int:
+    # ``count`` exists when the search asked for it (count=True); the stubs do not say so.
+    return int(getattr(found, "count", 0) or 0)
+
+
+class TantivyWriter:
+    def __init__(self, engine: TantivyEngine, heap: int) -> None:
+        self.engine = engine
+        try:
+            self.writer = engine.index.writer(heap, 1)
+        except ValueError as exc:  # tantivy reports a held lock as a ValueError
+            if "lock" in str(exc).lower():
+                raise IndexBusy(f"the search index at {engine.path} is being written by another process") from exc
+            raise
+        self.pending = 0
+
+    def __enter__(self) -> TantivyWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if kind is not None:
+            self.writer.rollback()
+        self.writer.wait_merging_threads()
+        self.engine.index.reload()
+
+    def remove_records(self, record_ids: Iterable[int]) -> None:
+        ids = list(record_ids)
+        for start in range(0, len(ids), 1000):
+            self.writer.delete_documents_by_query(
+                Query.term_set_query(self.engine.schema, "record_id", ids[start : start + 1000])
+            )
+
+    def add(self, documents: Iterable[SearchDocument]) -> None:
+        for doc in documents:
+            self.writer.add_document(_document(doc))
+            self.pending += 1
+
+    def commit(self, cursor: int) -> None:
+        schema = self.engine.schema
+        self.writer.delete_documents_by_query(Query.term_query(schema, "kind", "cursor", index_option="basic"))
+        marker = tantivy.Document()
+        marker.add_text("kind", "cursor")
+        marker.add_integer("seq", cursor)
+        self.writer.add_document(marker)
+        self.writer.commit()
+        self.engine.known_cursor = cursor
+        self.pending = 0
+
+
+class TantivyEngine:
+    """A :class:`fusionhub.search.engine.SearchEngine` over an embedded tantivy index."""
+
+    def __init__(self, path: Path, nicknames: NicknameTable | None = None) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        version_file = self.path / "fusionhub-schema"
+        if version_file.exists() and version_file.read_text().strip() != SCHEMA_VERSION:
+            # An index of an older layout is derived data: drop it; catch-up rebuilds it.
+            shutil.rmtree(self.path)
+            self.path.mkdir(parents=True)
+        self.schema = build_schema()
+        self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self.index.register_tokenizer(ANALYZER, _analyzer())
+        version_file.write_text(SCHEMA_VERSION)
+        self.nicknames = nicknames or nickname_table()
+        self.compiler = Compiler(self.schema, self.nicknames)
+        # Every document but the cursor marker: excluding one document is cheaper than
+        # requiring a term that every document has.
+        self._marker = Query.term_query(self.schema, "kind", "cursor", index_option="basic")
+        self._entity = Query.term_query(self.schema, "kind", "entity", index_option="basic")
+        #: The cursor as last read or committed by this process (a cheap staleness check).
+        self.known_cursor = -1
+        #: When a search last compared the cursor with the store (time.monotonic()).
+        self.checked_at = float("-inf")
+        self._policies: dict[Actor, ReadFilter] = {}
+
+    def cursor(self) -> int:
+        self.index.reload()
+        searcher = self.index.searcher()
+        found = searcher.search(Query.term_query(self.schema, "kind", "cursor", index_option="basic"), 1)
+        values = searcher.fast_field_values("seq", [found.hits[0][1]]) if found.hits else [0]
+        self.known_cursor = int(values[0] or 0)
+        return self.known_cursor
+
+    def writer(self, heap: int = WRITER_HEAP) -> TantivyWriter:
+        return TantivyWriter(self, heap)
+
+    def clear(self) -> None:
+        with self.writer() as session:
+            session.writer.delete_all_documents()
+            session.commit(0)
+
+    def compile(self, node: Node) -> tantivy.Query:
+        """The query for ``node`` without the policy filter (benchmarks compare against it)."""
+        return Query.boolean_query([(Occur.Must, self.compiler.compile(node)), (Occur.MustNot, self._marker)])
+
+    def policy(self, actor: Actor) -> ReadFilter:
+        """The compiled read filter for ``actor`` (cached: it depends on the actor only)."""
+        found = self._policies.get(actor)
+        if found is None:
+            if len(self._policies) > 1024:
+                self._policies.clear()
+            found = self._policies[actor] = compile_read_filter(self.schema, actor)
+        return found
+
+    def filtered(self, node: Node, actor: Actor) -> tantivy.Query:
+        return Query.boolean_query(
+            [(Occur.Must, self.compiler.compile(node)), (Occur.MustNot, self._marker), *self.policy(actor).clauses()]
+        )
+
+    def search(
+        self,
+        node: Node,
+        actor: Actor,
+        *,
+        limit: int,
+        offset: int = 0,
+        sort: str = "relevance",
+        facets: bool = False,
+    ) -> EngineResult:
+        query = self.filtered(node, actor)
+        searcher = self.index.searcher()
+        kwargs: dict[str, Any] = {}
+        if sort != "relevance":
+            kwargs["order_by_field"] = sort.lstrip("-")
+            kwargs["order"] = tantivy.Order.Desc if sort.startswith("-") else tantivy.Order.Asc
+        # tantivy refuses a page of 0: ask for one and show none (a count-only search).
+        found = searcher.search(query, max(limit, 1), count=True, offset=offset, **kwargs)
+        addresses = [address for _, address in found.hits[:limit]]
+        record_ids = searcher.fast_field_values("record_id", addresses) if addresses else []
+        entity_indexes = searcher.fast_field_values("entity_index", addresses) if addresses else []
+        hits = [
+            EngineHit(int(rid or 0), int(eix or 0), float(score) if sort == "relevance" else 0.0)
+            for (score, _), rid, eix in zip(found.hits[:limit], record_ids, entity_indexes, strict=True)
+        ]
+        counts = self.facets(searcher, query) if facets else {}
+        return EngineResult(total=_count(found), hits=hits, facets=counts)
+
+    def facets(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict[str, list[tuple[str, int]]]:
+        spec = {name: {"terms": {"field": name, "size": 50}} for name in FACETS}
+        result = searcher.aggregate(query, spec)
+        return {
+            name: [(str(bucket["key"]), int(bucket["doc_count"])) for bucket in result.get(name, {}).get("buckets", [])]
+            for name in FACETS
+        }
+
+    def stats(self) -> dict[str, object]:
+        self.index.reload()
+        searcher = self.index.searcher()
+        size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        return {
+            "path": str(self.path),
+            "documents": _count(searcher.search(self._entity, 1, count=True)),
+            "segments": int(searcher.num_segments),
+            "bytes": size,
+            "cursor": self.cursor(),
+            "nicknames": self.nicknames.warning or f"{len(self.nicknames.variants)} names from {self.nicknames.path}",
+        }

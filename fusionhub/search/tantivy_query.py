@@ -1,0 +1,287 @@
+"""The query tree compiled into tantivy queries.
+
+Name clauses score each way a token can match with a fixed weight, so the kind of
+match, not the rarity of a misspelling, decides the order: exact 4, nickname 3,
+initial 2.5, fuzzy 2, phonetic 1.5. A full name asks every given and family name (in
+any position, so swapped names match), treats middle names as optional (missing or
+initial-only middles still match) and ranks names in their recorded order first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import tantivy
+
+from fusionhub.model import load_model
+from fusionhub.model.types.identifiers import PLATE_CONFUSIONS
+from fusionhub.model.types.name import name_tokens, parse_name
+from fusionhub.search.documents import CELL_SIZES, EPOCH
+from fusionhub.search.names import NicknameTable, fuzzy_distance, phonetic_keys
+from fusionhub.search.query import (
+    Address,
+    And,
+    BirthDate,
+    Box,
+    Facet,
+    Key,
+    MatchAll,
+    Name,
+    Node,
+    Not,
+    Or,
+    Plate,
+    Radius,
+    Text,
+    TimeRange,
+    distance_km,
+)
+
+Occur = tantivy.Occur
+Query = tantivy.Query
+
+EXACT, NICKNAME, INITIAL, FUZZY, PHONETIC = 4.0, 3.0, 2.5, 2.0, 1.5
+KEY_FIELD = {"vin": "vin", "phone": "phone", "email": "email", "id": "ident"}
+
+
+class Compiler:
+    def __init__(self, schema: tantivy.Schema, nicknames: NicknameTable) -> None:
+        self.schema = schema
+        self.nicknames = nicknames
+
+    # -- helpers ----------------------------------------------------------------------
+    def term(self, field: str, value: str | int) -> tantivy.Query:
+        if isinstance(value, str):
+            return Query.term_query(self.schema, field, value, index_option="basic")
+        return Query.term_query(self.schema, field, value)
+
+    def terms(self, field: str, values: list[str]) -> tantivy.Query:
+        return Query.term_set_query(self.schema, field, list(dict.fromkeys(values)))
+
+    def any_term(self, field: str, values: list[str]) -> tantivy.Query:
+        """A filter on one of ``values``: term queries (which skip ahead through their
+        postings) rather than a term set, which collects every matching document first
+        and is slow for values as common as an entity type or a record class."""
+        unique = list(dict.fromkeys(values))
+        queries = [self.term(field, value) for value in unique]
+        found = queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
+        return Query.const_score_query(found, 0.0)
+
+    @staticmethod
+    def score(query: tantivy.Query, weight: float) -> tantivy.Query:
+        return Query.const_score_query(query, weight)
+
+    @staticmethod
+    def any_of(queries: list[tantivy.Query]) -> tantivy.Query:
+        if len(queries) == 1:
+            return queries[0]
+        return Query.disjunction_max_query(queries)
+
+    @staticmethod
+    def all_of(queries: list[tantivy.Query]) -> tantivy.Query:
+        if len(queries) == 1:
+            return queries[0]
+        return Query.boolean_query([(Occur.Must, q) for q in queries])
+
+    def int_range(self, field: str, low: int | None, high: int | None) -> tantivy.Query:
+        return Query.range_query(self.schema, field, tantivy.FieldType.Integer, low, high)
+
+    def float_range(self, field: str, low: float, high: float) -> tantivy.Query:
+        return Query.range_query(self.schema, field, tantivy.FieldType.Float, low, high)
+
+    # -- the tree ---------------------------------------------------------------------
+    def compile(self, node: Node) -> tantivy.Query:
+        if isinstance(node, MatchAll):
+            return Query.all_query()
+        if isinstance(node, And):
+            clauses = []
+            for child in node.children:
+                if isinstance(child, Not):
+                    clauses.append((Occur.MustNot, self.compile(child.child)))
+                else:
+                    clauses.append((Occur.Must, self.compile(child)))
+            if all(occur == Occur.MustNot for occur, _ in clauses):
+                clauses.append((Occur.Must, Query.all_query()))
+            return Query.boolean_query(clauses)
+        if isinstance(node, Or):
+            return Query.boolean_query([(Occur.Should, self.compile(child)) for child in node.children])
+        if isinstance(node, Not):
+            return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, self.compile(node.child))])
+        if isinstance(node, Text):
+            if node.phrase:
+                return Query.phrase_query(self.schema, "all", list(node.words))
+            return self.all_of([Query.term_query(self.schema, "all", w) for w in node.words])
+        if isinstance(node, Name):
+            return self.name(node)
+        if isinstance(node, BirthDate):
+            return self.birth_date(node)
+        if isinstance(node, Plate):
+            return self.plate(node)
+        if isinstance(node, Key):
+            return self.terms(KEY_FIELD[node.field], list(node.values))
+        if isinstance(node, Address):
+            if len(node.words) == 1:
+                return Query.term_query(self.schema, "address", node.words[0])
+            return Query.phrase_query(self.schema, "address", list(node.words))
+        if isinstance(node, Facet):
+            return self.facet(node)
+        if isinstance(node, Box):
+            return self.box(node)
+        if isinstance(node, Radius):
+            return self.radius(node)
+        if isinstance(node, TimeRange):
+            low = _epoch(node.low) if node.low else None
+            high = _epoch(node.high) - 1 if node.high else None
+            return self.int_range(node.field, low, high)
+        raise TypeError(f"cannot compile {node!r}")
+
+    # -- names ------------------------------------------------------------------------
+    def name_token(self, token: str, part: str, nicknames: bool = True) -> tantivy.Query:
+        """One name token against one part (all, first, last, middle), every way it may match."""
+        field, phon = f"n_{part}", f"p_{'all' if part == 'middle' else part}"
+        if len(token) == 1:
+            target = "n_minit" if part == "middle" else field
+            if part == "middle":
+                return self.score(self.term(target, token), INITIAL)
+            return self.score(Query.regex_query(self.schema, field, re.escape(token) + ".*"), INITIAL)
+        ways = [self.score(self.term(field, token), EXACT)]
+        if nicknames and part in ("all", "first"):
+            variants = sorted(self.nicknames.expand(token))
+            if variants:
+                ways.append(self.score(self.terms(field, variants), NICKNAME))
+        distance = fuzzy_distance(token)
+        if distance:
+            ways.append(self.score(Query.fuzzy_term_query(self.schema, field, token, distance), FUZZY))
+        keys = phonetic_keys(token)
+        if keys:
+            ways.append(self.score(self.terms(phon, keys), PHONETIC))
+        if part == "middle":
+            ways.append(self.score(self.term("n_minit", token[0]), INITIAL - 1))
+        return self.any_of(ways)
+
+    def name(self, node: Name) -> tantivy.Query:
+        if node.part != "name":
+            tokens = name_tokens(node.text)
+            return self.all_of([self.name_token(t, node.part) for t in tokens])
+        parts = parse_name(node.text)
+        first, middle, last = (name_tokens(p or "") for p in (parts.first, parts.middle, parts.last))
+        required = first + last
+        if not required:
+            required, middle = middle, []
+        clauses = [(Occur.Must, self.name_token(t, "all")) for t in required]
+        # Middle names are optional: records leave them out or keep only the initial.
+        clauses += [(Occur.Should, self.name_token(t, "middle")) for t in middle]
+        if first and last:
+            in_order = self.all_of(
+                [self.score(self.term("n_first", first[0]), 1.0), self.score(self.term("n_last", last[-1]), 1.0)]
+            )
+            clauses.append((Occur.Should, in_order))
+        return Query.boolean_query(clauses)
+
+    # -- other kinds of value ---------------------------------------------------------
+    def birth_date(self, node: BirthDate) -> tantivy.Query:
+        last_day = node.high - timedelta(days=1)
+        ways = [self.score(self.int_range("dob_day", _days(node.low), _days(last_day)), EXACT)]
+        if node.exact:
+            # Stored dates are keyed under their day/month swap too (DateType.match_keys).
+            ways.append(self.score(self.term("dob_key", node.exact), FUZZY))
+        if node.low.month == node.low.day == node.high.month == node.high.day == 1:
+            # Sources that only know the year of birth store just the year.
+            ways.append(self.score(self.int_range("dob_year", node.low.year, last_day.year), PHONETIC))
+        return self.any_of(ways)
+
+    def plate(self, node: Plate) -> tantivy.Query:
+        pattern = node.pattern
+        stem = pattern[:-1]
+        if pattern.endswith("*") and stem and "*" not in stem and "?" not in stem:
+            return self.any_of(
+                [
+                    self.score(self.term("plate_prefix", stem), EXACT),
+                    self.score(self.term("plate_key_prefix", stem.translate(PLATE_CONFUSIONS)), FUZZY),
+                ]
+            )
+        if "*" in pattern or "?" in pattern:
+            regex = "".join(".*" if c == "*" else "." if c == "?" else c for c in pattern.translate(PLATE_CONFUSIONS))
+            exact_regex = "".join(".*" if c == "*" else "." if c == "?" else c for c in pattern)
+            return self.any_of(
+                [
+                    self.score(Query.regex_query(self.schema, "plate", exact_regex), EXACT),
+                    self.score(Query.regex_query(self.schema, "plate_key", regex), FUZZY),
+                ]
+            )
+        return self.any_of(
+            [
+                self.score(self.term("plate", pattern), EXACT),
+                self.score(self.term("plate_key", pattern.translate(PLATE_CONFUSIONS)), FUZZY),
+            ]
+        )
+
+    def facet(self, node: Facet) -> tantivy.Query:
+        value = node.value
+        if node.field == "type":
+            model = load_model()
+            wanted = [s for s in model.schemata if s.lower() == value.lower()]
+            if not wanted:
+                return Query.empty_query()
+            return self.any_term("entity_type", model.descendants(wanted[0]) or wanted)
+        field = {"class": "record_class"}.get(node.field, node.field)
+        values = [value, value.upper(), value.lower()]
+        if node.field == "caveat":
+            values.append("TLP:" + value.upper().removeprefix("TLP:"))
+        return self.any_term(field, values)
+
+    def box(self, box: Box) -> tantivy.Query:
+        ranges = [self.float_range("lat", box.min_lat, box.max_lat), self.float_range("lon", box.min_lon, box.max_lon)]
+        covering = covering_cells(box)
+        if covering is None:  # a box too large for the grid: the coordinate ranges alone
+            return self.all_of(ranges)
+        # The cells lead (a few postings lists); the exact ranges then only check their documents.
+        return self.all_of([self.terms("geo_cell", covering), *ranges])
+
+    def radius(self, circle: Radius) -> tantivy.Query:
+        """The cells that reach into the circle, within the circle's bounding box."""
+        box = circle.bounds()
+        ranges = [self.float_range("lat", box.min_lat, box.max_lat), self.float_range("lon", box.min_lon, box.max_lon)]
+        covering = covering_cells(box, circle)
+        if covering is None:
+            return self.all_of(ranges)
+        return self.all_of([self.terms("geo_cell", covering), *ranges])
+
+
+MAX_CELLS = 900
+
+
+def covering_cells(box: Box, circle: Radius | None = None) -> list[str] | None:
+    """Cells of the finest level with at most MAX_CELLS covering ``box`` (and reaching
+    into ``circle``), or None when even the coarsest level needs more."""
+    for level, size in enumerate(CELL_SIZES):
+        rows = range(math.floor(box.min_lat / size), math.floor(box.max_lat / size) + 1)
+        cols = range(math.floor(box.min_lon / size), math.floor(box.max_lon / size) + 1)
+        if len(rows) * len(cols) > MAX_CELLS:
+            continue
+        cells = []
+        for row in rows:
+            for col in cols:
+                if circle is None or _cell_meets_circle(row * size, col * size, size, circle):
+                    cells.append(f"{level}:{row}:{col}")
+        return cells
+    return None
+
+
+def _cell_meets_circle(lat0: float, lon0: float, size: float, circle: Radius) -> bool:
+    # The point of the cell nearest the centre decides.
+    lat = min(max(circle.lat, lat0), lat0 + size)
+    lon = min(max(circle.lon, lon0), lon0 + size)
+    return distance_km(circle.lat, circle.lon, lat, lon) <= circle.km
+
+
+def _days(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def _epoch(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
