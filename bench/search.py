@@ -236,7 +236,7 @@ def main() -> None:
                 found = searcher.search(compiled, 20)  # type: ignore[attr-defined]
             raw.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            result = search(store, actor, query, purpose="bench", limit=20, facets=facets)
+            result = search(store, actor, query, purpose="data quality review", limit=20, facets=facets)
             product.append((time.perf_counter() - t0) * 1000)
             totals.append(result.total)
             del found

@@ -132,7 +132,7 @@ def evaluate(store: Any, actor: Any, truth: list[dict[str, str]]) -> None:
                 )
             )
         }
-    reader = RecordReader(store, actor, purpose="search quality evaluation")
+    reader = RecordReader(store, actor, purpose="data quality review")
     person_of: dict[int, str] = {}
     kinds_of: dict[int, set[str]] = {}
     members: dict[str, list[int]] = defaultdict(list)
@@ -161,7 +161,7 @@ def evaluate(store: Any, actor: Any, truth: list[dict[str, str]]) -> None:
                 "name"
             )
             query = f'name:"{name}"' + (f" dob:{value('birthDate')}" if value("birthDate") else "")
-            result = search(store, actor, query, purpose="search quality evaluation", limit=11, facets=False)
+            result = search(store, actor, query, purpose="data quality review", limit=11, facets=False)
             ranked = [h.record_id for h in result.hits if h.record_id != query_record][:10]
             queries += 1
             relevant = [r for r in records if r != query_record]

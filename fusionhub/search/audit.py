@@ -1,30 +1,18 @@
 """The search's audit event: one call site (``record_search``) for every search run.
 
-When the policy layer's audit chain lands, this function writes to it instead; callers
-do not change.
+It goes into the policy layer's hash-chained audit (who, when, query, purpose, which
+record ids came back), in the transaction that read the page of hits.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import Connection
 
 from fusionhub.policy.actor import Actor
-from fusionhub.store import Store, utcnow
-from fusionhub.store.search_tables import search_event
+from fusionhub.policy.audit import record_event
 
 
 def record_search(
-    store: Store, actor: Actor, purpose: str | None, query: str, total: int, record_ids: list[int]
+    conn: Connection, actor: Actor, purpose: str | None, query: str, total: int, record_ids: list[int]
 ) -> None:
-    with store.begin() as conn:
-        conn.execute(
-            insert(search_event).values(
-                at=utcnow(),
-                user_id=actor.user_id,
-                username=actor.username,
-                purpose=purpose,
-                query=query,
-                total=total,
-                record_ids=record_ids,
-            )
-        )
+    record_event(conn, actor, "search", None, {"query": query, "total": total, "record_ids": record_ids}, purpose)

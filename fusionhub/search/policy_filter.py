@@ -1,27 +1,29 @@
 """The read policy compiled into a tantivy query.
 
-The same rules as :func:`fusionhub.policy.decision.decide_read` and its SQL twin
-``record_filter``, over the policy fields every search document carries (agency_id,
-record_class, tlp, handling, terms, status). The search query is ANDed with these
-clauses inside the index, so totals and facet counts never include a record the actor
-may not read. ``tests/search/test_policy_filter.py`` proves they agree with
-``decide_read`` for random records and actors; when the policy changes, this module
-changes with it.
+The policy layer states what an actor may read as one clause tree
+(:func:`fusionhub.policy.decision.index_filter`), the same tree it compiles to SQL for
+``record_filter`` and evaluates for ``decide_read``. This module translates that tree
+over the policy fields every search document carries (agency_id, record_class, tlp,
+handling, terms, status). The search query is ANDed with it inside the index, so totals
+and facet counts never include a record the actor may not read.
+``tests/search/test_policy_filter.py`` proves they agree with ``decide_read`` for random
+records and actors.
 
-Each rule is written as a required term set or an exclusion ("agency-only records of
-another agency": ``agency_only AND NOT own``), never as a union with a negation
-(``own OR NOT agency_only``): a negation inside a union has to walk every document of
-the index, an exclusion only the documents it names.
+A ``not`` under an ``and`` becomes an exclusion (``MustNot``) rather than "everything
+minus X": a negation inside a union has to walk every document of the index, an
+exclusion only the documents it names.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import tantivy
 
-from fusionhub.policy.actor import RECORD_READERS, Actor
-from fusionhub.policy.decision import FIELD_USER_CLASSES, INTELLIGENCE_ROLES, PARTNER_TLP
+from fusionhub.policy.actor import Actor
+from fusionhub.policy.decision import index_filter
+from fusionhub.policy.rules import Clause
 
 Occur = tantivy.Occur
 Query = tantivy.Query
@@ -50,41 +52,54 @@ def _term(schema: tantivy.Schema, field_name: str, value: str) -> tantivy.Query:
     return Query.term_query(schema, field_name, value, index_option="basic")
 
 
-def _any(schema: tantivy.Schema, field_name: str, values: list[str]) -> tantivy.Query:
+def _any(schema: tantivy.Schema, field_name: str, values: list[Any]) -> tantivy.Query:
     # Term queries skip through their postings; a term set would collect every match first.
-    return Query.boolean_query([(Occur.Should, _term(schema, field_name, v)) for v in values])
+    return Query.boolean_query([(Occur.Should, _value(schema, field_name, v)) for v in values])
+
+
+def _value(schema: tantivy.Schema, field_name: str, value: Any) -> tantivy.Query:
+    if field_name == "agency_id":
+        return Query.term_query(schema, field_name, int(value))
+    return _term(schema, field_name, str(value))
+
+
+def _compile(schema: tantivy.Schema, clause: Clause) -> tantivy.Query:
+    if clause.op == "true":
+        return Query.all_query()
+    if clause.op == "false":
+        return Query.empty_query()
+    if clause.op in ("in", "has"):
+        return _any(schema, str(clause.field), list(clause.values))
+    if clause.op == "or":
+        return Query.boolean_query([(Occur.Should, _compile(schema, c)) for c in clause.children])
+    if clause.op == "not":
+        inner = _compile(schema, clause.children[0])
+        return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, inner)])
+    if clause.op == "and":
+        return _conjunction(schema, clause).query()
+    raise ValueError(f"cannot compile clause {clause.to_json()}")
+
+
+def _conjunction(schema: tantivy.Schema, clause: Clause) -> ReadFilter:
+    result = ReadFilter()
+    for child in clause.children if clause.op == "and" else (clause,):
+        if child.op == "true":
+            continue
+        if child.op == "false":
+            return ReadFilter(nothing=True)
+        if child.op == "not":
+            result.must_not.append(_compile(schema, child.children[0]))
+        elif child.op == "and":
+            inner = _conjunction(schema, child)
+            if inner.nothing:
+                return inner
+            result.must += inner.must
+            result.must_not += inner.must_not
+        else:
+            result.must.append(_compile(schema, child))
+    return result
 
 
 def compile_read_filter(schema: tantivy.Schema, actor: Actor) -> ReadFilter:
     """The clauses matching exactly the documents whose record ``actor`` may read."""
-    if not actor.has(*RECORD_READERS):
-        return ReadFilter(nothing=True)
-    own = Query.term_query(schema, "agency_id", actor.agency_id)
-    result = ReadFilter(must_not=[_term(schema, "status", "purged")])
-
-    def others(query: tantivy.Query) -> tantivy.Query:
-        """``query``, for records of agencies other than the actor's."""
-        return Query.boolean_query([(Occur.Must, query), (Occur.MustNot, own)])
-
-    def term(flag: str) -> tantivy.Query:
-        return _term(schema, "terms", flag)
-
-    result.must_not.append(others(term("agency_only")))
-    result.must_not.append(others(_term(schema, "tlp", "RED")))
-    if actor.is_private_sector:
-        result.must_not += [
-            term("law_enforcement_only"),
-            term("no_private_sector"),
-            _term(schema, "handling", "LES"),
-            _term(schema, "handling", "NO-PRIVATE-SECTOR"),
-            _any(schema, "record_class", ["criminal-intelligence", "sar"]),
-        ]
-        result.must.append(_any(schema, "tlp", list(PARTNER_TLP)))
-    elif not actor.is_law_enforcement:
-        result.must_not.append(term("law_enforcement_only"))
-    if not actor.has(*INTELLIGENCE_ROLES):
-        result.must_not.append(_term(schema, "record_class", "criminal-intelligence"))
-    if actor.roles <= {"field-user", "auditor", "administrator"}:
-        result.must.append(_any(schema, "record_class", list(FIELD_USER_CLASSES)))
-    result.must_not.append(others(term("originator_approval")))
-    return result
+    return _conjunction(schema, index_filter(actor))

@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Connection, Select, bindparam, select
 
 from fusionhub.model import load_model
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.decision import record_filter
+from fusionhub.policy.reader import check_purpose
 from fusionhub.search.audit import record_search
 from fusionhub.search.documents import SearchDocument, add_entity
 from fusionhub.search.engine import SORTS, EngineResult
@@ -86,6 +87,8 @@ def search(
         raise QuerySyntaxError(f"sort must be one of {', '.join(SORTS)}")
     limit = max(0, min(limit, MAX_LIMIT))
     offset = max(0, offset)
+    # Any search can return people: every search states why (28 CFR 23.20(e), need to know).
+    purpose = check_purpose(purpose)
     node = parse(query)
     engine = engine_for(store)
     # A crash between a store commit and an index commit is made good here at the
@@ -97,7 +100,10 @@ def search(
         if engine.known_cursor < store.last_seq():
             catch_up(store, engine)
     found: EngineResult = engine.search(node, actor, limit=limit, offset=offset, sort=sort, facets=facets)
-    hits = _hydrate(store, actor, node, found)
+    # The page is read and its audit event written in one transaction: no look unrecorded.
+    with store.begin() as conn:
+        hits = _hydrate(conn, engine, actor, node, found)
+        record_search(conn, actor, purpose, query, found.total, [hit.record_id for hit in hits])
     result = SearchResult(
         query=query,
         total=found.total,
@@ -108,7 +114,6 @@ def search(
     )
     if engine.nicknames.warning:
         result.warnings.append(engine.nicknames.warning)
-    record_search(store, actor, purpose, query, found.total, [hit.record_id for hit in hits])
     return result
 
 
@@ -143,15 +148,13 @@ def _hydration_query(actor: Actor) -> Select[Any]:
     )
 
 
-def _hydrate(store: Store, actor: Actor, node: Any, found: EngineResult) -> list[SearchHit]:
+def _hydrate(conn: Connection, engine: Any, actor: Actor, node: Any, found: EngineResult) -> list[SearchHit]:
     """The page of hits from the store, through the policy filter, with provenance."""
     if not found.hits:
         return []
     ids = sorted({hit.record_id for hit in found.hits})
     query = _hydration_query(actor)
-    with store.connect() as conn:
-        rows = {row.id: row for row in conn.execute(query, {"ids": ids})}
-    engine = engine_for(store)
+    rows = {row.id: row for row in conn.execute(query, {"ids": ids})}
     # Free text, facets and time ranges are explained from the query alone.
     needs_values = any(isinstance(leaf, VALUE_CLAUSES) for leaf, _ in leaves(node))
     hits = []

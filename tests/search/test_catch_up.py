@@ -45,7 +45,7 @@ def test_sigkill_between_store_commit_and_index_commit(store: Store, put: Put) -
     source = factories.source(store, "rms-a", "PDA", "rms")
     put(store, source, [Draft("first", [entity("Person", name="BEFORE THECRASH")])])
     actor = factories.user(store, "ana", "PDA")
-    assert search(store, actor, "name:thecrash").total == 1
+    assert search(store, actor, "name:thecrash", purpose="case 24-001").total == 1
     follower._ENGINES.clear()  # the child process writes the index; let this one reopen it
     url = store.engine.url.render_as_string(hide_password=False)
     child = subprocess.run(
@@ -55,10 +55,10 @@ def test_sigkill_between_store_commit_and_index_commit(store: Store, put: Put) -
     engine = engine_for(store)
     assert engine.cursor() < store.last_seq()  # the index lost the uncommitted work
     # The next search catches up first: no committed record is missing.
-    result = search(store, actor, "name:midway", limit=0)
+    result = search(store, actor, "name:midway", limit=0, purpose="case 24-001")
     assert result.total == 300
     assert engine.cursor() == store.last_seq()
-    assert search(store, actor, "", limit=0).total == RecordReader(store, actor).count() == 301
+    assert search(store, actor, "", limit=0, purpose="case 24-001").total == RecordReader(store, actor).count() == 301
 
 
 def test_rebuild_recreates_the_index_from_the_store(store: Store, put: Put) -> None:
@@ -67,7 +67,7 @@ def test_rebuild_recreates_the_index_from_the_store(store: Store, put: Put) -> N
     actor = factories.user(store, "ana", "PDA")
     engine = engine_for(store)
     engine.clear()
-    assert search(store, actor, "name:rebuilt", limit=0).total == 20  # cleared to cursor 0: caught up again
+    assert search(store, actor, "name:rebuilt", limit=0, purpose="case 24-001").total == 20  # cleared to cursor 0: caught up again
     assert rebuild(store) == 20
     assert engine.stats()["documents"] == 20
     assert catch_up(store) == 0

@@ -18,7 +18,7 @@ def test_search_json_and_index_commands(store: Store, put: Put) -> None:
     factories.user(store, "ana", "PDA")
     url = store.engine.url.render_as_string(hide_password=False)
     runner = CliRunner()
-    out = runner.invoke(app, ["--store", url, "--as", "ana", "search", 'name:"jon smyth"', "--json", "--purpose", "c1"])
+    out = runner.invoke(app, ["--store", url, "--as", "ana", "search", 'name:"jon smyth"', "--json", "--purpose", "case 24-001"])
     assert out.exit_code == 0, out.output
     body = json.loads(out.output.strip().splitlines()[-1])
     assert body["total"] == 1
@@ -27,9 +27,9 @@ def test_search_json_and_index_commands(store: Store, put: Put) -> None:
     assert hit["provenance"]["source"] == "rms-a" and hit["entity_type"] == "Person"
     assert {m["how"] for m in hit["matched"]} >= {"nickname"}
     assert {"agency", "source", "entity_type", "year", "caveat"} <= set(body["facets"])
-    text = runner.invoke(app, ["--store", url, "--as", "ana", "search", "smith"])
+    text = runner.invoke(app, ["--store", url, "--as", "ana", "search", "smith", "--purpose", "case 24-001"])
     assert "1 found" in text.output and "rms-a" in text.output
-    bad = runner.invoke(app, ["--store", url, "--as", "ana", "search", "(smith"])
+    bad = runner.invoke(app, ["--store", url, "--as", "ana", "search", "(smith", "--purpose", "case 24-001"])
     assert bad.exit_code == 2 and "not closed" in bad.output
     rebuilt = runner.invoke(app, ["--store", url, "index", "rebuild"])
     assert rebuilt.exit_code == 0 and json.loads(rebuilt.output.strip().splitlines()[-1])["records"] == 1
@@ -41,13 +41,16 @@ def test_search_is_audited(store: Store, put: Put) -> None:
     from sqlalchemy import select
 
     from fusionhub.search.service import search
-    from fusionhub.store.search_tables import search_event
+    from fusionhub.store.policy_tables import audit_event, audit_record_access
 
     source = factories.source(store, "rms-a", "PDA", "rms")
     put(store, source, [Draft("p1", [entity("Person", name="JOHN SMITH")])])
     actor = factories.user(store, "ana", "PDA")
     result = search(store, actor, "name:smith", purpose="case 24-001")
     with store.connect() as conn:
-        row = conn.execute(select(search_event)).one()
-    assert (row.username, row.purpose, row.query, row.total) == ("ana", "case 24-001", "name:smith", 1)
-    assert row.record_ids == [result.hits[0].record_id]
+        row = conn.execute(select(audit_event).where(audit_event.c.action == "search")).one()
+        seen = conn.execute(select(audit_record_access.c.record_id).where(audit_record_access.c.event_id == row.id))
+        record_ids = seen.scalars().all()
+    details = json.loads(row.details)
+    assert (row.username, row.purpose, details["query"], details["total"]) == ("ana", "case 24-001", "name:smith", 1)
+    assert record_ids == [result.hits[0].record_id]

@@ -51,10 +51,10 @@ def test_totals_and_facets_count_only_readable_records(
 ) -> None:
     actor = factories.user(store, username, agency, roles, kind)
     readable = RecordReader(store, actor).count()  # the SQL policy filter's count
-    result = search(store, actor, "name:smith", limit=50)
+    result = search(store, actor, "name:smith", limit=50, purpose="case 24-001")
     assert result.total == readable
     assert len(result.hits) == readable
-    everything = search(store, actor, "", limit=0)
+    everything = search(store, actor, "", limit=0, purpose="case 24-001")
     assert everything.total == readable
     for facet, buckets in everything.facets.items():
         if facet != "caveat":
@@ -75,10 +75,10 @@ def test_hidden_records_are_not_hydrated_even_if_the_index_is_stale(store: Store
     from fusionhub.store import tables as t
 
     actor = factories.user(store, "ana", "PDA")
-    before = {h.provenance["source"] for h in search(store, actor, "source:other-rms").hits}
+    before = {h.provenance["source"] for h in search(store, actor, "source:other-rms", purpose="case 24-001").hits}
     assert before == {"other-rms"}
     # The policy facts change in the store without a new change number (as a policy
     # migration might): the index is stale, the hydration query still refuses.
     with store.begin() as conn:
         conn.execute(update(t.record).where(t.record.c.agency_id != actor.agency_id).values(tlp="RED"))
-    assert search(store, actor, "source:other-rms").hits == []
+    assert search(store, actor, "source:other-rms", purpose="case 24-001").hits == []

@@ -47,6 +47,7 @@ actor_strategy = st.builds(
     agency_id=st.integers(1, 3),
     agency_kind=st.sampled_from(KINDS),
     roles=st.frozensets(st.sampled_from(ROLES), max_size=3),
+    training_current=st.booleans(),
 )
 
 
