@@ -67,7 +67,9 @@ def test_rebuild_recreates_the_index_from_the_store(store: Store, put: Put) -> N
     actor = factories.user(store, "ana", "PDA")
     engine = engine_for(store)
     engine.clear()
-    assert search(store, actor, "name:rebuilt", limit=0, purpose="case 24-001").total == 20  # cleared to cursor 0: caught up again
+    assert (
+        search(store, actor, "name:rebuilt", limit=0, purpose="case 24-001").total == 20
+    )  # cleared to cursor 0: caught up again
     assert rebuild(store) == 20
     assert engine.stats()["documents"] == 20
     assert catch_up(store) == 0

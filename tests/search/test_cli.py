@@ -18,7 +18,9 @@ def test_search_json_and_index_commands(store: Store, put: Put) -> None:
     factories.user(store, "ana", "PDA")
     url = store.engine.url.render_as_string(hide_password=False)
     runner = CliRunner()
-    out = runner.invoke(app, ["--store", url, "--as", "ana", "search", 'name:"jon smyth"', "--json", "--purpose", "case 24-001"])
+    out = runner.invoke(
+        app, ["--store", url, "--as", "ana", "search", 'name:"jon smyth"', "--json", "--purpose", "case 24-001"]
+    )
     assert out.exit_code == 0, out.output
     body = json.loads(out.output.strip().splitlines()[-1])
     assert body["total"] == 1
