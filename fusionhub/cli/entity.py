@@ -1,0 +1,45 @@
+"""``fusionhub entity show ID``: the fused profile of a canonical entity."""
+
+from __future__ import annotations
+
+import typer
+
+from fusionhub.cli.context import STATE, acting_actor, domain_errors, print_json
+
+entity_app = typer.Typer(help="Resolved entities, as you may see them.", no_args_is_help=True)
+
+
+@entity_app.command("show")
+def show_command(entity_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every attribute with its sources, conflicts side by side, records, events and a timeline."""
+    from fusionhub.resolve.profile import entity_profile
+
+    actor = acting_actor()
+    with domain_errors():
+        body = entity_profile(STATE.store(), actor, entity_id)
+    if as_json:
+        print_json(body)
+        return
+    typer.echo(f"{body['schema']} {body['id']}  {body['caption']}  ({len(body['records'])} records)")
+    for prop, values in body["attributes"].items():
+        mark = "  CONFLICT" if prop in body["conflicts"] else ""
+        typer.echo(f"  {prop}:{mark}")
+        for v in values:
+            sources = ", ".join(
+                f"{s['source']} #{s['record_id']} {s['reliability']}{s['validity']} {str(s['date'])[:10]}"
+                for s in v["sources"]
+            )
+            typer.echo(f"    {v['value']}  <- {sources}")
+    if body["related"]:
+        typer.echo("  related:")
+        for r in body["related"]:
+            typer.echo(f"    {r['role']} {r['schema']} {r['caption']} ({r['canonical_id']})")
+    typer.echo("  timeline:")
+    for item in body["timeline"]:
+        typer.echo(f"    {str(item.get('date') or '')[:19]}  {item['what']}")
+    for link in body["links"]:
+        typer.echo(f"  joined {link['left']} + {link['right']} by {link['kind']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(entity_app, name="entity")
