@@ -63,7 +63,7 @@ class Engine:
 
     def train(self, tables: list[str], link_type: m.LinkType = "dedupe_only") -> dict[str, Any]:
         fill = self._combined_fill(tables)
-        settings = m.settings_for(fill, link_type)
+        settings = m.settings_for(fill, link_type, self.dialect)
         linker = self.linker(tables, settings)
         started = time.perf_counter()
         m.train(linker, fill)

@@ -42,15 +42,41 @@ DEFAULT_THRESHOLD = 0.9
 SEED = 7
 #: A column filled in fewer rows than this share gets no comparison (it would train on noise).
 MIN_FILL = 0.01
+#: The smallest prior match probability the model will use (1 in 10 million pairs).
+LAMBDA_FLOOR = 1e-7
 #: Columns kept as arrays in the backend table ("a|b|c" in the person rows).
 ARRAY_COLUMNS = ("given_nick", "surname_tokens")
+
+
+#: SQL function names per Splink backend (the only place the dialects differ here).
+FUNCTIONS = {
+    "duckdb": {"lev": "levenshtein", "dl": "damerau_levenshtein", "jw": "jaro_winkler_similarity"},
+    "spark": {"lev": "levenshtein", "dl": "damerau_levenshtein", "jw": "jaro_winkler"},
+}
+_DIALECT = "duckdb"
+
+
+def _fn(name: str) -> str:
+    return FUNCTIONS[_DIALECT][name]
+
+
+def dl_level(col: str, k: int, label: str) -> Any:
+    """Damerau-Levenshtein <= k, computed only where plain Levenshtein is already close.
+
+    Damerau-Levenshtein is several times dearer than Levenshtein in DuckDB and a pair
+    within k transpositions is within 2k plain edits, so the CASE (which SQL evaluates
+    lazily, unlike AND) skips the dear function for the vast majority of pairs.
+    """
+    a, b = f"{col}_l", f"{col}_r"
+    sql = f"(CASE WHEN {_fn('lev')}({a}, {b}) <= {2 * k} THEN {_fn('dl')}({a}, {b}) ELSE {2 * k + 1} END) <= {k}"
+    return cll.CustomLevel(sql, label_for_charts=label)
 
 
 def _name_levels(col: str, mp: str) -> list[Any]:
     return [
         cll.NullLevel(col),
         cll.ExactMatchLevel(col).configure(label_for_charts="exact"),
-        cll.DamerauLevenshteinLevel(col, 1).configure(label_for_charts="one typo or transposition"),
+        dl_level(col, 1, "one typo or transposition"),
         cll.JaroWinklerLevel(col, 0.92).configure(label_for_charts="Jaro-Winkler >= 0.92"),
     ]
 
@@ -59,7 +85,7 @@ def given_name_comparison() -> ComparisonCreator:
     levels = _name_levels("given", "given_mp")
     levels[2:2] = [
         cll.CustomLevel(
-            "jaro_winkler_similarity(given_l, surname_r) >= 0.9 AND jaro_winkler_similarity(surname_l, given_r) >= 0.9",
+            f"{_fn('jw')}(given_l, surname_r) >= 0.9 AND {_fn('jw')}(surname_l, given_r) >= 0.9",
             label_for_charts="given name and surname swapped",
         )
     ]
@@ -89,8 +115,8 @@ def dob_comparison() -> ComparisonCreator:
             cll.NullLevel("dob_digits"),
             cll.ExactMatchLevel("dob_digits").configure(label_for_charts="exact"),
             cll.CustomLevel("dob_l = dob_swap_r", label_for_charts="day and month swapped"),
-            cll.DamerauLevenshteinLevel("dob_digits", 1).configure(label_for_charts="one digit wrong or transposed"),
-            cll.DamerauLevenshteinLevel("dob_digits", 2).configure(label_for_charts="two digits wrong"),
+            dl_level("dob_digits", 1, "one digit wrong or transposed"),
+            dl_level("dob_digits", 2, "two digits wrong"),
             cll.CustomLevel(
                 "substr(dob_digits_l, 1, 4) = substr(dob_digits_r, 1, 4)", label_for_charts="same year of birth"
             ),
@@ -106,8 +132,8 @@ def _fuzzy_id(col: str, description: str) -> ComparisonCreator:
         [
             cll.NullLevel(col),
             cll.ExactMatchLevel(col).configure(label_for_charts="exact"),
-            cll.DamerauLevenshteinLevel(col, 1).configure(label_for_charts="one character wrong or transposed"),
-            cll.DamerauLevenshteinLevel(col, 2).configure(label_for_charts="two characters wrong"),
+            dl_level(col, 1, "one character wrong or transposed"),
+            dl_level(col, 2, "two characters wrong"),
             cll.ElseLevel(),
         ],
         output_column_name=col,
@@ -139,7 +165,7 @@ def phone_comparison() -> ComparisonCreator:
                 "substr(phone_l, length(phone_l) - 6, 7) = substr(phone_r, length(phone_r) - 6, 7)",
                 label_for_charts="same last seven digits",
             ),
-            cll.DamerauLevenshteinLevel("phone", 1).configure(label_for_charts="one digit wrong or transposed"),
+            dl_level("phone", 1, "one digit wrong or transposed"),
             cll.ElseLevel(),
         ],
         output_column_name="phone",
@@ -206,7 +232,11 @@ def blocking_rules(fill: dict[str, float]) -> list[BlockingRuleCreator | dict[st
     return rules
 
 
-def settings_for(fill: dict[str, float], link_type: LinkType = "dedupe_only") -> SettingsCreator:
+def settings_for(
+    fill: dict[str, float], link_type: LinkType = "dedupe_only", dialect: str = "duckdb"
+) -> SettingsCreator:
+    global _DIALECT
+    _DIALECT = dialect
     comparisons = [make() for col, make in COMPARISONS.items() if fill.get(col, 0) >= MIN_FILL]
     return SettingsCreator(
         link_type=link_type,
@@ -227,14 +257,22 @@ class TrainingReport:
     fill: dict[str, float] = field(default_factory=dict)
 
 
-def train(linker: Linker, fill: dict[str, float], *, max_pairs_u: float = 2e6, em_max_pairs: float = 2e6) -> None:
+def train(linker: Linker, fill: dict[str, float], *, max_pairs_u: float = 1e6, em_max_pairs: float = 2e6) -> None:
     """Unsupervised estimation: lambda by deterministic rules, u by sampling, m by EM."""
     deterministic: list[str | BlockingRuleCreator] = [
         "l.given = r.given AND l.surname = r.surname AND l.dob_digits = r.dob_digits"
     ]
     if fill.get("ident", 0) >= MIN_FILL:
         deterministic.append("l.ident = r.ident AND l.dob_digits = r.dob_digits")
-    linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    settings = linker._settings_obj
+    try:
+        linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    except ValueError as exc:
+        log.warning("lambda from deterministic rules failed (%s); using the floor", exc)
+    if not 0 < settings._probability_two_random_records_match < 1:
+        # No sure matches at all (a first load without duplicates): a small prior, not zero.
+        settings._probability_two_random_records_match = LAMBDA_FLOOR
+    settings._probability_two_random_records_match = max(settings._probability_two_random_records_match, LAMBDA_FLOOR)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=SEED)
     # Each EM pass fixes the comparisons in its blocking rule and estimates the others.
     em_rules: list[BlockingRuleCreator] = []
@@ -244,9 +282,16 @@ def train(linker: Linker, fill: dict[str, float], *, max_pairs_u: float = 2e6, e
     if fill.get("postcode", 0) >= MIN_FILL and fill.get("street_number", 0) >= MIN_FILL:
         em_rules.append(block_on("postcode", "street_number"))
     for rule in em_rules:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
-        )
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
+            )
+        except (ValueError, ZeroDivisionError) as exc:
+            # Too few pairs in this block to estimate from (tiny or duplicate-free data):
+            # the comparisons keep their other passes' or Splink's default m values.
+            log.warning("EM on %s could not converge (%s); skipped", rule, exc)
+    if not LAMBDA_FLOOR <= settings._probability_two_random_records_match < 1:
+        settings._probability_two_random_records_match = LAMBDA_FLOOR
 
 
 # -- reading the trained model: why a pair scored what it did ------------------------
