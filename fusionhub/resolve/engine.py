@@ -76,14 +76,14 @@ class Engine:
         return {c: min(f.get(c, 0.0) for f in fills) for c in COLUMNS}
 
     def predict(self, tables: list[str], model: dict[str, Any], threshold: float) -> Iterator[ScoredPair]:
-        settings = scoring_settings(model)
+        settings = scoring_settings(model, self.dialect)
         linker = self.linker(tables, settings)
         frame = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
         yield from self._scored(frame.physical_name, model)
 
     def predict_between(self, existing: str, new: str, model: dict[str, Any], threshold: float) -> Iterator[ScoredPair]:
         """Pairs between the new rows and the existing ones, and within the new ones."""
-        settings = scoring_settings(model)
+        settings = scoring_settings(model, self.dialect)
         linker = self.linker([existing], settings)
         api = linker._db_api
         new_frame = api.register(new, table_name=f"{new}_role_new")
@@ -108,9 +108,9 @@ class Engine:
             )
 
 
-def scoring_settings(model: dict[str, Any]) -> dict[str, Any]:
-    """The trained model as Splink settings that keep each comparison's level (gamma)."""
-    settings = {k: v for k, v in model.items() if k != "fusionhub"}
+def scoring_settings(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """The trained model as Splink settings for this backend that keep each comparison's weight."""
+    settings = {k: v for k, v in m.port(model, dialect).items() if k != "fusionhub"}
     settings["retain_intermediate_calculation_columns"] = True
     return settings
 
@@ -182,7 +182,10 @@ class SparkEngine(Engine):
         if self._api is None:
             from splink import SparkAPI
 
-            self._api = SparkAPI(spark_session=self.spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
+            partitions = int(self.spark.conf.get("spark.sql.shuffle.partitions", "200"))
+            self._api = SparkAPI(  # type: ignore[no-untyped-call]
+                spark_session=self.spark, break_lineage_method="persist", num_partitions_on_repartition=partitions
+            )
         return self._api
 
     def load(self, tsv: Path, name: str) -> None:
@@ -206,13 +209,17 @@ class SparkEngine(Engine):
 def local_spark(cores: int = 2, shuffle_partitions: int = 4, app: str = "fusionhub-resolve") -> Any:
     """A local-mode SparkSession sized for a small machine (the scale path's test bed)."""
     from pyspark.sql import SparkSession
+    from splink.internals.spark.jar_location import similarity_jar_location
 
     return (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app)
+        # Splink's string-similarity UDFs (Jaro-Winkler, Damerau-Levenshtein) ship as a jar.
+        .config("spark.jars", similarity_jar_location())
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.default.parallelism", str(shuffle_partitions))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "2g")
         .config("spark.sql.adaptive.enabled", "true")
         .getOrCreate()

@@ -249,6 +249,25 @@ def settings_for(
     )
 
 
+def port(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """The trained model for another backend: the same comparisons written in that
+    backend's SQL, with the trained m and u probabilities and prior carried over."""
+    if model.get("sql_dialect") == dialect:
+        return model
+    meta = model.get("fusionhub", {})
+    creator = settings_for(meta.get("fill", {}), model.get("link_type", "dedupe_only"), dialect)
+    ported: dict[str, Any] = creator.create_settings_dict(dialect)
+    for target, trained in zip(ported["comparisons"], model["comparisons"], strict=True):
+        for level, trained_level in zip(target["comparison_levels"], trained["comparison_levels"], strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in trained_level:
+                    level[key] = trained_level[key]
+    ported["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    ported["sql_dialect"] = dialect
+    ported["fusionhub"] = meta
+    return ported
+
+
 @dataclass
 class TrainingReport:
     pairs_for_u: float
