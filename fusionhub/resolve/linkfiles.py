@@ -53,6 +53,56 @@ def file_rows(path: Path, profile: Profile, side: str, rejected: list[str]) -> I
         yield from person_rows(draft.source_record_id, draft.payload())
 
 
+_WORKER_PROFILE: Profile | None = None
+
+
+def _init_worker(origin: str) -> None:
+    global _WORKER_PROFILE
+    _WORKER_PROFILE = Profile.load(origin)
+
+
+def _map_chunk(args: tuple[str, list[tuple[int, dict[str, Any]]]]) -> tuple[list[PersonRow], list[str]]:
+    side, rows = args
+    assert _WORKER_PROFILE is not None
+    out: list[PersonRow] = []
+    rejected: list[str] = []
+    for number, values in rows:
+        try:
+            draft = _WORKER_PROFILE.map_row(values, side)
+        except RowRejected as exc:
+            rejected.append(f"row {number}: {exc}")
+            continue
+        if draft is not None:
+            out.extend(person_rows(draft.source_record_id, draft.payload()))
+    return out, rejected
+
+
+def file_rows_parallel(
+    path: Path, profile: Profile, side: str, rejected: list[str], workers: int, chunk: int = 20_000
+) -> Iterator[PersonRow]:
+    """``file_rows`` with the mapping spread over processes (large files on several cores)."""
+    import multiprocessing
+
+    def chunks() -> Iterator[tuple[str, list[tuple[int, dict[str, Any]]]]]:
+        batch: list[tuple[int, dict[str, Any]]] = []
+        for row in get_connector(profile.format)(path, profile.options, ConnectorInfo()):
+            if row.error:
+                rejected.append(f"{path.name} row {row.number}: {row.error}")
+                continue
+            batch.append((row.number, row.values))
+            if len(batch) >= chunk:
+                yield side, batch
+                batch = []
+        if batch:
+            yield side, batch
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_init_worker, initargs=(profile.origin,)) as pool:
+        for rows, problems in pool.imap(_map_chunk, chunks()):
+            rejected.extend(f"{path.name} {p}" for p in problems)
+            yield from rows
+
+
 def record_of(unique_id: str) -> str:
     return unique_id.rsplit(":", 1)[0]
 
@@ -63,6 +113,7 @@ def link(
     profile: Profile,
     threshold: float = m.DEFAULT_THRESHOLD,
     engine: Engine | None = None,
+    workers: int = 1,
 ) -> LinkResult:
     owned = engine is None
     engine = engine or DuckDBEngine()
@@ -85,7 +136,12 @@ def link(
 
                 if not path.exists():
                     raise UnreadableFile(f"{path}: no such file")
-                rows_to_tsv(tracked(file_rows(path, profile, side, rejected)), tsv)
+                mapped = (
+                    file_rows_parallel(path, profile, side, rejected, workers)
+                    if workers > 1
+                    else file_rows(path, profile, side, rejected)
+                )
+                rows_to_tsv(tracked(mapped), tsv)
                 records[side] = list(dict.fromkeys(ids))
                 engine.load(tsv, f"persons_{side}")
                 tables.append(f"persons_{side}")
