@@ -231,8 +231,9 @@ def _print(row: dict[str, Any]) -> None:
         print(
             f"incremental  {row['batch']:,} new vs {row['existing']:,} resolved: {row['seconds']} s "
             f"({row['records_per_s']:,} records/s), {row['new_pairs']:,} new pairs, peak {row['peak_mb']} MB"
-            f"  target < 30 s: {'met' if row['seconds'] < 30 else 'NOT met'}"
         )
+        scope = "" if row["existing"] >= 1_000_000 else " (reduced run; the target is against 1,000,000)"
+        print(f"{'':<12} target 10,000 in < 30 s: {'met' if row['seconds'] < 30 else 'NOT met'}{scope}")
         return
     p, c = row["pairs"], row["clusters"]
     print(
@@ -257,9 +258,13 @@ def _print(row: dict[str, Any]) -> None:
         )
         print(
             f"{'':<10} baseline Splink 1M: 141 s, F1 0.953; ratio time {row['seconds'] / 141:.2f}x, "
-            f"F1 {p['f1'] / 0.953:.3f}x; target < 300 s and < 8 GB: "
-            f"{'met' if row['seconds'] < 300 and row['peak_mb'] < 8192 else 'NOT met'}"
+            f"F1 {p['f1'] / 0.953:.3f}x"
         )
+        if row["records"] >= 1_000_000:
+            verdict = "met" if row["seconds"] < 300 and row["peak_mb"] < 8192 else "NOT met"
+            print(f"{'':<10} target 1,000,000 in < 300 s and < 8 GB: {verdict}")
+        else:
+            print(f"{'':<10} reduced run: the < 300 s / < 8 GB target applies to 1,000,000 records")
     if "errors_by_variation" in row:
         for kind, counts in row["errors_by_variation"].items():
             print(f"{'':<12} {kind:<11} {counts}")
