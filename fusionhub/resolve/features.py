@@ -23,6 +23,7 @@ from typing import Any
 
 import jellyfish
 
+from fusionhub.model.types import parse_name
 from fusionhub.model.types.address import normal_form
 from fusionhub.model.types.base import fold
 
@@ -197,8 +198,6 @@ def person_rows(record_id: str | int, payload: dict[str, Any]) -> Iterator[Perso
         given_raw = first(props, "firstName")
         surname_raw = first(props, "lastName")
         if not given_raw and not surname_raw and first(props, "name"):
-            from fusionhub.model.types import parse_name
-
             parts = parse_name(first(props, "name") or "")
             given_raw, surname_raw = parts.first, parts.last
         given = name_key(given_raw) if given_raw else None

@@ -63,7 +63,7 @@ class RunReport:
     trained: bool = False
     model_pairs: int = 0
     identifier_pairs: int = 0
-    clusters_touched: int = 0
+    clusters_reformed: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -218,7 +218,7 @@ def run(
     mark = time.perf_counter()
     report.model_pairs = len(scored)
     touched = _apply(store, batch, scored, model, version, full)
-    report.clusters_touched = touched
+    report.clusters_reformed = touched
     with store.begin() as conn:
         report.identifier_pairs = int(
             conn.execute(select(func.count()).where(rt.resolve_pair.c.kind == "identifier")).scalar_one()
