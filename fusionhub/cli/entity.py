@@ -33,12 +33,25 @@ def show_command(entity_id: str, as_json: bool = typer.Option(False, "--json")) 
     if body["related"]:
         typer.echo("  related:")
         for r in body["related"]:
-            typer.echo(f"    {r['role']} {r['schema']} {r['caption']} ({r['canonical_id']})")
+            typer.echo(
+                f"    {r['role']} {r['schema']} {r['caption']} ({r['canonical_id']}) in records {r['record_ids']}"
+            )
     typer.echo("  timeline:")
     for item in body["timeline"]:
         typer.echo(f"    {str(item.get('date') or '')[:19]}  {item['what']}")
     for link in body["links"]:
-        typer.echo(f"  joined {link['left']} + {link['right']} by {link['kind']}")
+        why = ""
+        evidence = link.get("evidence") or {}
+        if link["kind"] == "model":
+            parts = sorted(evidence.get("comparisons", []), key=lambda c: -abs(c["weight"]))[:4]
+            why = f" p={link['probability']:.4f}: " + ", ".join(
+                f"{c['comparison']} {c['level']} {c['weight']:+.1f}" for c in parts
+            )
+        elif link["kind"] == "identifier":
+            why = f": same {evidence.get('identifier')}"
+        elif "reason" in evidence:
+            why = f": {evidence['user']}: {evidence['reason']}"
+        typer.echo(f"  joined {link['left']} + {link['right']} by {link['kind']}{why}")
 
 
 def register(app: typer.Typer) -> None:

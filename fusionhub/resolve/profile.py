@@ -111,17 +111,19 @@ def canonical_of(store: Store, refs: list[str]) -> dict[str, str]:
 
 
 def _caption(entity: dict[str, Any]) -> str:
+    props = entity.get("properties") or {}
+    parts = [value(props[p][0]) for p in ("firstName", "lastName") if props.get(p)]
+    if parts:
+        return " ".join(parts)
     model = load_model()
     name = str(entity.get("schema"))
     if name not in model.schemata:
         return name
     schema = model.get(name)
-    props = entity.get("properties") or {}
     for prop in schema.caption:
         if props.get(prop):
             return value(props[prop][0])
-    parts = [value(props[p][0]) for p in ("firstName", "lastName") if props.get(p)]
-    return " ".join(parts) or schema.label
+    return schema.label
 
 
 def entity_profile(store: Store, actor: Actor, canonical: str) -> dict[str, Any]:
@@ -196,8 +198,14 @@ def entity_profile(store: Store, actor: Actor, canonical: str) -> dict[str, Any]
                     related.append(entry)
                     related_refs.append(other)
     canon = canonical_of(store, related_refs)
+    # One line per related entity and tie, with every record that states it.
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
     for entry in related:
         entry["canonical_id"] = canon.get(entry["ref"])
+        key = (entry["relationship"], entry["role"], entry["canonical_id"] or entry["ref"])
+        slot = merged.setdefault(key, {**entry, "record_ids": []})
+        slot["record_ids"].append(entry["record_id"])
+    related = [{k: v for k, v in e.items() if k != "record_id"} for e in merged.values()]
     attribute_list = {
         prop: sorted(values.values(), key=lambda v: (-len(v["sources"]), v["value"]))
         for prop, values in sorted(attributes.items())
