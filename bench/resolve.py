@@ -67,6 +67,13 @@ def _peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _key(pattern: re.Pattern[str], record_id: str) -> str:
+    found = pattern.match(record_id)
+    if found is None:
+        raise ValueError(f"{record_id} does not carry the FEBRL answer key")
+    return found.group(1)
+
+
 def run_febrl(name: str) -> dict[str, Any]:
     from fusionhub.ingest.profile import Profile
     from fusionhub.resolve.linkfiles import link
@@ -76,13 +83,10 @@ def run_febrl(name: str) -> dict[str, Any]:
     started = time.perf_counter()
     if name == "febrl4":
         result = link(FEBRL / "dataset4a.csv", FEBRL / "dataset4b.csv", profile)
+        wall = time.perf_counter() - started
         left = set(result.records["left"])
-        truth = {
-            (a, b)
-            for a in result.records["left"]
-            for b in result.records["right"]
-            if entity.match(a).group(1) == entity.match(b).group(1)  # type: ignore[union-attr]
-        }
+        right_of = {_key(entity, b): b for b in result.records["right"]}
+        truth = {(a, right_of[_key(entity, a)]) for a in result.records["left"] if _key(entity, a) in right_of}
         predicted = {(a, b) if a in left else (b, a) for a, b, _ in result.pairs}
         cluster_pairs = _cluster_pairs(result.clusters, left)
     else:
