@@ -10,13 +10,17 @@ entity_app = typer.Typer(help="Resolved entities, as you may see them.", no_args
 
 
 @entity_app.command("show")
-def show_command(entity_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+def show_command(
+    entity_id: str,
+    as_json: bool = typer.Option(False, "--json"),
+    purpose: str = typer.Option(None, help="Why you look: a case number or a configured reason."),
+) -> None:
     """Every attribute with its sources, conflicts side by side, records, events and a timeline."""
     from fusionhub.resolve.profile import entity_profile
 
     actor = acting_actor()
     with domain_errors():
-        body = entity_profile(STATE.store(), actor, entity_id)
+        body = entity_profile(STATE.store(), actor, entity_id, purpose)
     if as_json:
         print_json(body)
         return

@@ -12,7 +12,6 @@ place that talks to the policy layer's audit log).
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, update
 
 from fusionhub.policy.actor import Actor
+from fusionhub.policy.audit import record_event
 from fusionhub.store import Store, utcnow
 from fusionhub.store import resolve_tables as rt
 
@@ -40,18 +40,8 @@ class Constraints:
 
 
 def audit_event(conn: Connection, actor: Actor, action: str, subject: str, details: dict[str, Any]) -> None:
-    """Write the decision to the audit trail.
-
-    The policy layer's ``record_event`` is used where it exists. Until it does, the
-    ``resolve_decision`` row itself (append-only: who, when, what, why, superseded by)
-    is the audit record, and this logs the event.
-    """
-    try:
-        from fusionhub.policy import audit  # type: ignore[attr-defined]
-    except ImportError:
-        log.info("audit %s %s by %s: %s", action, subject, actor.username, json.dumps(details, sort_keys=True))
-        return
-    audit.record_event(conn, actor, action, subject, details)
+    """Write the decision to the hash-chained audit trail, in the decision's transaction."""
+    record_event(conn, actor, action, subject, details)
 
 
 def _ref_exists(conn: Connection, ref: str) -> bool:

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from fusionhub.model import load_model
 from fusionhub.policy.actor import Actor
+from fusionhub.policy.audit import record_event
 from fusionhub.policy.decision import record_filter
-from fusionhub.policy.reader import NotFound
+from fusionhub.policy.reader import NotFound, check_purpose
 from fusionhub.resolve.features import original, value
 from fusionhub.store import Store
 from fusionhub.store import resolve_tables as rt
@@ -126,8 +127,13 @@ def _caption(entity: dict[str, Any]) -> str:
     return schema.label
 
 
-def entity_profile(store: Store, actor: Actor, canonical: str) -> dict[str, Any]:
-    """One entity's fused profile: attributes with sources, conflicts, records, events, timeline."""
+def entity_profile(store: Store, actor: Actor, canonical: str, purpose: str | None = None) -> dict[str, Any]:
+    """One entity's fused profile: attributes with sources, conflicts, records, events, timeline.
+
+    Like a record view it needs a stated purpose, and the look is audited (with the ids
+    of the records it showed) before the profile is handed back.
+    """
+    purpose = check_purpose(purpose)
     everyone = members(store, canonical)
     records = visible_records(store, actor, sorted({rid for _, rid, _ in everyone}))
     mine = [(ref, rid, schema) for ref, rid, schema in everyone if rid in records]
@@ -219,6 +225,8 @@ def entity_profile(store: Store, actor: Actor, canonical: str) -> dict[str, Any]
         ],
         key=lambda x: str(x.get("date") or ""),
     )
+    with store.begin() as conn:
+        record_event(conn, actor, "entity.view", f"entity:{canonical}", {"record_ids": sorted(records)}, purpose)
     return {
         "id": canonical,
         "schema": mine[0][2],

@@ -32,13 +32,13 @@ def test_profile_shows_only_values_from_records_the_viewer_may_see(
     assert canonical(store, "B1") == entity  # resolution joins across the boundary ...
     outsider = user(store, "ana", "PD1")
     owner = user(store, "bo", "PD2")
-    seen = entity_profile(store, outsider, entity)
+    seen = entity_profile(store, outsider, entity, "case 24-001")
     text = json.dumps(seen)
     # ... but the PD1 viewer sees nothing of the agency-only record: no value, no source, no link.
     assert "6185559999" not in text and "SECRET" not in text and "rms-b" not in text
     assert [r["source"] for r in seen["records"]] == ["rms-a"]
     assert seen["attributes"]["phone"][0]["value"].endswith("3145550101")
-    full = entity_profile(store, owner, entity)
+    full = entity_profile(store, owner, entity, "case 24-001")
     assert {r["source"] for r in full["records"]} == {"rms-a", "rms-b"}
     # Two phones from two sources: a conflict, side by side, each with its source and grading.
     assert len(full["conflicts"]["phone"]) == 2
@@ -60,9 +60,9 @@ def test_an_entity_seen_only_through_hidden_records_does_not_exist_for_the_viewe
     resolver.run(store, full=True)
     outsider = user(store, "ana", "PD1")
     with pytest.raises(NotFound):
-        entity_profile(store, outsider, canonical(store, "B9"))
+        entity_profile(store, outsider, canonical(store, "B9"), "case 24-001")
     with pytest.raises(NotFound):
-        entity_profile(store, outsider, "Enonexistent")
+        entity_profile(store, outsider, "Enonexistent", "case 24-001")
 
 
 def test_entity_show_cli(
@@ -75,10 +75,10 @@ def test_entity_show_cli(
     entity = canonical(store, persons[0]["rec_id"])
     runner = CliRunner()
     url = store.url
-    result = runner.invoke(app, ["--store", url, "--as", "ana", "entity", "show", entity, "--json"])
+    result = runner.invoke(app, ["--store", url, "--as", "ana", "entity", "show", entity, "--json", "--purpose", "case 24-001"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["id"] == entity
-    result = runner.invoke(app, ["--store", url, "--as", "ana", "entity", "show", entity])
+    result = runner.invoke(app, ["--store", url, "--as", "ana", "entity", "show", entity, "--purpose", "case 24-001"])
     assert result.exit_code == 0 and persons[0]["surname"] in result.output
-    result = runner.invoke(app, ["--store", url, "--as", "ana", "entity", "show", "Enope"])
+    result = runner.invoke(app, ["--store", url, "--as", "ana", "entity", "show", "Enope", "--purpose", "case 24-001"])
     assert result.exit_code == 5
