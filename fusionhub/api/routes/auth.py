@@ -1,0 +1,54 @@
+"""``/auth``: log in and out, who am I, API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from fusionhub.api.deps import CSRF_COOKIE, Administrator, AnyUser, StoreDep, auth_module
+from fusionhub.api.errors import AUTH_ERRORS, responses
+from fusionhub.api.schemas import Login, Me, TokenCreated, TokenRequest
+from fusionhub.api.session import end_session, start_session
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/login", response_model=Me, responses=responses(401, 403, 422, 423))
+def login(body: Login, request: Request, response: Response, store: StoreDep) -> Me:
+    """Log in with password and TOTP code; sets the session and CSRF cookies."""
+    client = request.client.host if request.client else None
+    actor = auth_module().login(store, body.username, body.password, body.totp_code or "", ip=client)
+    csrf = start_session(request, response, actor)
+    return Me(username=actor.username, agency=actor.agency, roles=sorted(actor.roles), csrf_token=csrf)
+
+
+@router.post("/logout", status_code=204, responses=responses(*AUTH_ERRORS))
+def logout(_actor: AnyUser, request: Request, response: Response) -> Response:
+    """End the session of the cookie that came with the request."""
+    out = Response(status_code=204)
+    end_session(request, out)
+    return out
+
+
+@router.get("/me", response_model=Me, responses=responses(*AUTH_ERRORS))
+def me(actor: AnyUser, request: Request) -> Me:
+    """The user behind this request."""
+    return Me(
+        username=actor.username,
+        agency=actor.agency,
+        roles=sorted(actor.roles),
+        csrf_token=request.cookies.get(CSRF_COOKIE),
+    )
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201, responses=responses(*AUTH_ERRORS))
+def create_token(body: TokenRequest, actor: AnyUser, store: StoreDep) -> TokenCreated:
+    """Issue a bearer token for the caller, limited to ``scopes``; it can only narrow the caller's roles."""
+    token = auth_module().create_api_token(store, actor.username, body.scopes, body.expires_in)
+    return TokenCreated(token=token, scopes=body.scopes, expires_in=body.expires_in)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, responses=responses(*AUTH_ERRORS, 404))
+def revoke_token(token_id: int, _actor: Administrator, store: StoreDep) -> Response:
+    """Revoke an API token (administrators)."""
+    auth_module().revoke_api_token(store, token_id)
+    return Response(status_code=204)

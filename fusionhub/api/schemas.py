@@ -1,0 +1,179 @@
+"""Request and response shapes of the API: one per operation, never the tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=128)
+    password: str = Field(min_length=1, max_length=1024)
+    totp_code: str | None = Field(default=None, max_length=16, description="The current code of the user's TOTP app.")
+
+
+class Me(BaseModel):
+    username: str
+    agency: str
+    roles: list[str]
+    csrf_token: str | None = Field(default=None, description="Echo in X-CSRF-Token on writes made with the cookie.")
+
+
+class TokenRequest(BaseModel):
+    scopes: list[str] = Field(min_length=1, max_length=32)
+    expires_in: int = Field(default=86400, ge=60, le=366 * 86400, description="Seconds until the token expires.")
+
+
+class TokenCreated(BaseModel):
+    token: str = Field(description="Shown once; send as `Authorization: Bearer <token>`.")
+    scopes: list[str]
+    expires_in: int
+
+
+class AgencyOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+
+
+class AgencyIn(BaseModel):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str | None = Field(default=None, max_length=255)
+    kind: str = "law-enforcement"
+
+
+class SourceOut(BaseModel):
+    name: str
+    agency: str
+    system: str
+    kind: str
+    record_class: str
+    reliability: str
+    validity: str
+    tlp: str
+    handling: list[str]
+    caveat: str
+    sharing_terms: dict[str, bool]
+    profile: str | None
+    last_import_at: str | None = Field(default=None, description="When its newest import finished: its freshness.")
+    last_import_status: str | None = None
+
+
+class SourceIn(BaseModel):
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
+    agency: str = Field(min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=32)
+    system: str | None = Field(default=None, max_length=128)
+    reliability: str | None = Field(default=None, max_length=1)
+    validity: str | None = Field(default=None, max_length=1)
+    caveat: str | None = Field(
+        default=None, max_length=255, description="Default handling caveat, e.g. 'TLP:AMBER LES'."
+    )
+    record_class: str | None = Field(default=None, max_length=32)
+    sharing_terms: dict[str, bool] = Field(default_factory=dict)
+    profile: str | None = Field(default=None, max_length=64, description="A shipped mapping profile's name.")
+
+
+class UserOut(BaseModel):
+    username: str
+    agency: str
+    roles: list[str]
+    display_name: str | None
+    active: bool
+    mfa_enrolled: bool
+    locked_until: str | None
+    training_date: str | None
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@-]+$")
+    agency: str = Field(min_length=1, max_length=64)
+    roles: list[str] = Field(min_length=1, max_length=8)
+    display_name: str | None = Field(default=None, max_length=255)
+    password: str | None = Field(default=None, min_length=12, max_length=1024)
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(min_length=12, max_length=1024)
+
+
+class ImportJobOut(BaseModel):
+    id: str
+    source: str
+    file_name: str
+    user: str
+    profile: str | None
+    status: str = Field(description="queued, running, done, partial (rows quarantined) or failed")
+    rows_read: int
+    bytes_read: int
+    bytes_total: int
+    percent: float
+    batch_id: int | None
+    report: dict[str, Any] | None
+    error: str | None
+
+
+class BatchOut(BaseModel):
+    id: int
+    source: str
+    file_name: str
+    file_sha256: str | None
+    profile: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    rows_read: int
+    rows_stored: int
+    rows_updated: int
+    rows_unchanged: int
+    rows_rejected: int
+    message: str | None
+    user: str | None
+
+
+class QuarantinedRow(BaseModel):
+    id: int
+    row: int
+    reason: str
+    raw: str | None = Field(description="The row as read, truncated; inert text, never evaluated.")
+
+
+class Provenance(BaseModel):
+    agency: str
+    source: str
+    system: str
+    source_record_id: str
+    batch_id: int | None
+    received_at: str
+    reliability: str
+    validity: str
+
+
+class RecordOut(BaseModel):
+    id: int
+    provenance: Provenance
+    record_class: str
+    caveat: str
+    tlp: str
+    handling: list[str]
+    review_due: str
+    status: str
+    version: int
+    seq: int
+    occurred_at: str | None
+    entities: list[dict[str, Any]]
+    dropped: list[dict[str, Any]]
+    unmapped: dict[str, Any]
+    versions: list[dict[str, Any]]
+
+
+class RecordSummary(BaseModel):
+    id: int
+    source: str
+    source_record_id: str
+    record_class: str
+    caveat: str
+    occurred_at: str | None
+    version: int
+    status: str
