@@ -63,7 +63,7 @@ def require(actor: Actor, *roles: str) -> None:
 def nav(request: Request, actor: Actor | None) -> list[tuple[str, str]]:
     if actor is None:
         return []
-    paths = {getattr(r, "path", "") for r in request.app.routes}
+    paths: set[str] = getattr(request.app.state, "page_paths", set())
     items = [("/", "Dashboard")]
     optional = [
         ("/search", "Search", ()),
@@ -261,6 +261,26 @@ def basemap(_actor: PageActor) -> Response:
     return assets.basemap_response()
 
 
+def extra_routers() -> list[APIRouter]:
+    """Page modules of domains that land separately (search, audit, retention, ...):
+    every ``fusionhub.web.views`` module with a ``router``; one whose domain is missing
+    in this build (ImportError) is left out."""
+    import importlib
+    import pkgutil
+
+    from fusionhub.web import views
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(views.__path__), key=lambda m: m.name):
+        try:
+            module = importlib.import_module(f"{views.__name__}.{info.name}")
+        except ImportError:
+            continue
+        if isinstance(getattr(module, "router", None), APIRouter):
+            found.append(module.router)
+    return found
+
+
 def install(app: FastAPI) -> None:
     from fusionhub.web import workspace
 
@@ -269,6 +289,10 @@ def install(app: FastAPI) -> None:
         return RedirectResponse(f"/login?next={quote(exc.target)}", status_code=303)
 
     app.add_exception_handler(LoginRedirect, to_login)
-    app.include_router(router)
-    app.include_router(workspace.router)
+    page_paths: set[str] = set()
+    for page_router in (router, workspace.router, *extra_routers()):
+        app.include_router(page_router)
+        page_paths.update(str(getattr(r, "path", "")) for r in page_router.routes)
+    # The navigation offers the pages this build has (a domain not landed has none).
+    app.state.page_paths = page_paths
     assets.mount(app)

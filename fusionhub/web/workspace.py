@@ -183,6 +183,8 @@ def record_page(
         purpose=purpose,
         record=body,
         entities=entities,
+        # Relationship values name another entity of the record by id: shown as links to it.
+        refs={e["id"]: {"label": f"{e['schema']} ({e['key']})", "anchor": f"entity-{e['key']}"} for e in entities},
         points=_points(body["entities"]),
         reliability=vocab.reliability.get(view.reliability, ""),
         validity=vocab.validity.get(view.validity, ""),

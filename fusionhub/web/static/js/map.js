@@ -24,13 +24,13 @@
       map.attributionControl.addAttribution("Neighbourhoods: City of St. Louis (CC BY 4.0)");
       markers.addTo(map);
       if (points.length) {
-        map.fitBounds(markers.getBounds().pad(0.5), { maxZoom: 15 });
+        map.fitBounds(markers.getBounds().pad(0.5), { maxZoom: 13 });
       } else {
         map.fitBounds(base.getBounds());
       }
     })
     .catch(function () {
       markers.addTo(map);
-      if (points.length) map.fitBounds(markers.getBounds().pad(0.5), { maxZoom: 15 });
+      if (points.length) map.fitBounds(markers.getBounds().pad(0.5), { maxZoom: 13 });
     });
 })();
