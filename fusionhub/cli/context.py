@@ -70,6 +70,25 @@ def acting_actor() -> Any:
         fail(str(exc), EXIT_DENIED)
 
 
+def managing_actor() -> Any:
+    """The administrator a user-management command acts as.
+
+    ``--as`` must name an administrator. Only while the store has no administrator at
+    all may the operator bootstrap without one; those events are audited as
+    ``operator:<login>`` (shell access to the store is the operator's trust boundary).
+    """
+    from fusionhub.policy.identity import has_administrator
+
+    if STATE.user:
+        actor = acting_actor()
+        if not actor.has("administrator"):
+            fail(f"{actor.username} is not an administrator; only administrators manage users", EXIT_DENIED)
+        return actor
+    if has_administrator(STATE.store()):
+        fail("name the administrator you act as: --as USER or FUSIONHUB_USER", EXIT_USAGE)
+    return None
+
+
 def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=None, default=str))
 
@@ -80,15 +99,19 @@ def domain_errors() -> Iterator[None]:
     from fusionhub.ingest.errors import ProfileError, UnreadableFile
     from fusionhub.ingest.sources import RegistryError
     from fusionhub.model.types import InvalidValue
+    from fusionhub.policy.audit import AuditError, AuditForbidden
+    from fusionhub.policy.auth import AuthError
+    from fusionhub.policy.identity import NotAuthorized, UnknownUser
     from fusionhub.policy.reader import AccessDenied
+    from fusionhub.policy.rules import PolicyError
 
     try:
         yield
     except UnreadableFile as exc:
         fail(str(exc), EXIT_UNREADABLE)
-    except AccessDenied as exc:
+    except (AccessDenied, NotAuthorized, AuditForbidden, AuthError) as exc:
         fail(str(exc), EXIT_DENIED)
-    except (ProfileError, RegistryError, InvalidValue, StoreError) as exc:
+    except (ProfileError, RegistryError, InvalidValue, StoreError, UnknownUser, AuditError, PolicyError) as exc:
         fail(str(exc))
 
 

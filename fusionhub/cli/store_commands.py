@@ -12,6 +12,9 @@ def init() -> None:
     store = STATE.store(initialised=False)
     with domain_errors():
         store.init()
+        from fusionhub.policy.audit import ensure_key
+
+        ensure_key(store.settings)  # the audit chain's HMAC key file, mode 0600
     typer.echo(f"store ready: {store.safe_url}")
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 ROLES = ("analyst", "supervisor", "privacy-officer", "field-user", "partner", "auditor", "administrator")
 #: Roles whose holders may read records at all (subject to the rules of the policy).
 RECORD_READERS = frozenset({"analyst", "supervisor", "privacy-officer", "field-user", "partner"})
+LAW_ENFORCEMENT_KINDS = ("law-enforcement", "federal", "state", "tribal")
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,11 @@ class Actor:
     agency_id: int
     agency_kind: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    #: Date of the last privacy, civil rights and civil liberties training.
+    training_date: datetime | None = None
+    #: Whether that training was current when this actor was resolved. Fails closed:
+    #: an actor built without it reads no records.
+    training_current: bool = False
 
     def has(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -27,4 +34,4 @@ class Actor:
 
     @property
     def is_law_enforcement(self) -> bool:
-        return self.agency_kind in ("law-enforcement", "federal", "state", "tribal") and not self.is_private_sector
+        return self.agency_kind in LAW_ENFORCEMENT_KINDS and not self.is_private_sector

@@ -1,8 +1,15 @@
-"""The one policy decision point for reading records, and its compiled SQL filter.
+"""The one policy decision point for reading records, and its compiled filters.
 
-``decide`` judges one record for one actor; ``record_filter`` compiles the same rules
-into a SQL condition over ``record`` joined with ``source`` so lists, counts and facets
-never include what ``decide`` would refuse. The two are kept in step by a property test.
+The rules live in ``policy.yaml`` (see :mod:`fusionhub.policy.rules`). For an actor they
+compile to one clause tree, which is evaluated here three ways:
+
+* :func:`decide_read` judges one record (first refusing rule gives the reason);
+* :func:`record_filter` is the same tree as a SQL condition over ``record`` joined with
+  ``source``, so lists, counts, facets, pages and exports never include what
+  ``decide_read`` would refuse;
+* :func:`index_filter` is the same tree as a plain structure for the search index.
+
+A property test keeps the three in agreement for every combination.
 """
 
 from __future__ import annotations
@@ -12,13 +19,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 
-from fusionhub.policy.actor import RECORD_READERS, Actor
+from fusionhub.policy.actor import Actor
+from fusionhub.policy.rules import Clause, Policy, load_policy
 from fusionhub.store import tables as t
-
-#: Record classes a field user may read (no criminal intelligence, no unvetted SARs).
-FIELD_USER_CLASSES = ("incident", "call-for-service", "arrest", "lpr-read", "alert", "person-record")
-PARTNER_TLP = ("CLEAR", "GREEN")
-INTELLIGENCE_ROLES = ("analyst", "supervisor", "privacy-officer")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,17 @@ class RecordFacts:
     status: str
     terms: dict[str, Any]
 
+    def document(self) -> dict[str, Any]:
+        """The flat form the clauses read (also the search index's policy fields)."""
+        return {
+            "agency_id": self.agency_id,
+            "record_class": self.record_class,
+            "tlp": self.tlp,
+            "status": self.status,
+            "handling": [h for h in self.handling.split(",") if h],
+            "terms": sorted(k for k, v in (self.terms or {}).items() if v),
+        }
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -39,81 +53,67 @@ class Verdict:
     reason: str
     #: False when the terms forbid even confirming that the record exists.
     may_know_exists: bool = True
+    rule: str | None = None
 
 
-def decide_read(actor: Actor, facts: RecordFacts) -> Verdict:
-    if not actor.has(*RECORD_READERS):
-        return Verdict(False, "your roles do not include reading records", False)
-    if facts.status == "purged":
-        return Verdict(False, "the record was purged under the retention policy", False)
-    own = facts.agency_id == actor.agency_id
-    handling = set(filter(None, facts.handling.split(",")))
-    if facts.terms.get("agency_only") and not own:
-        return Verdict(False, "the source shares this record within its own agency only", False)
-    if facts.tlp == "RED" and not own:
-        return Verdict(False, "TLP:RED records are for the originating agency's named recipients only", False)
-    if actor.is_private_sector:
-        if facts.terms.get("law_enforcement_only") or facts.terms.get("no_private_sector"):
-            return Verdict(False, "the source's sharing terms exclude private-sector partners", False)
-        if "LES" in handling or "NO-PRIVATE-SECTOR" in handling:
-            return Verdict(
-                False, "Law Enforcement Sensitive records are not releasable to private-sector partners", False
-            )
-        if facts.tlp not in PARTNER_TLP:
-            return Verdict(False, f"TLP:{facts.tlp} is not releasable to private-sector partners", False)
-        if facts.record_class in ("criminal-intelligence", "sar"):
-            return Verdict(False, "intelligence and SAR records are not releasable to private-sector partners", False)
-    elif facts.terms.get("law_enforcement_only") and not actor.is_law_enforcement:
-        return Verdict(False, "the source shares this record with law enforcement only", False)
-    if facts.record_class == "criminal-intelligence" and not actor.has(*INTELLIGENCE_ROLES):
-        return Verdict(False, "criminal intelligence is for analysts with a right and need to know", False)
-    if actor.roles <= {"field-user", "auditor", "administrator"} and facts.record_class not in FIELD_USER_CLASSES:
-        return Verdict(False, f"field users do not read {facts.record_class} records", False)
-    if facts.terms.get("originator_approval") and not own:
-        return Verdict(False, "the originating agency must approve access to this record", True)
+def decide_read(actor: Actor, facts: RecordFacts, policy: Policy | None = None) -> Verdict:
+    policy = policy or load_policy()
+    doc = facts.document()
+    for rule in policy.read_rules:
+        if rule.applies_to(actor) and rule.record_clause(actor).matches(doc):
+            return Verdict(False, rule.reason, not rule.hide, rule.id)
     return Verdict(True, "allowed")
 
 
-def record_filter(actor: Actor) -> ColumnElement[bool]:
+def index_filter(actor: Actor, policy: Policy | None = None) -> Clause:
+    """The records ``actor`` may read, as a clause tree for the search index.
+
+    ``Clause.to_json()`` gives ``{"and": [...]}``, ``{"or": [...]}``, ``{"not": {...}}``,
+    ``{"in": {"field": F, "values": [...]}}`` (F one of record_class, tlp, status,
+    agency_id), ``{"has": {"field": F, "values": [...]}}`` (F one of handling, terms:
+    multi-valued) and ``{"true": true}`` / ``{"false": true}``. See docs/policy.md.
+    """
+    return (policy or load_policy()).allowed_clause(actor)
+
+
+def record_filter(actor: Actor, policy: Policy | None = None) -> ColumnElement[bool]:
     """SQL condition over ``record`` and ``source`` equal to ``decide_read(...).allowed``."""
+    return clause_sql(index_filter(actor, policy))
+
+
+def clause_sql(clause: Clause) -> ColumnElement[bool]:
     r, s = t.record.c, t.source.c
-    if not actor.has(*RECORD_READERS):
+    if clause.op == "true":
+        return true()
+    if clause.op == "false":
         return false()
-    own = r.agency_id == actor.agency_id
-    terms = s.sharing_terms
-    conditions: list[ColumnElement[bool]] = [r.status != "purged"]
-
-    def term(name: str) -> ColumnElement[bool]:
-        value: ColumnElement[bool] = terms[name].as_boolean()
-        return value
-
-    def term_set(name: str) -> ColumnElement[bool]:
-        return and_(terms[name].as_boolean().is_not(None), term(name) == true())
-
-    def marked(mark: str) -> ColumnElement[bool]:
-        return or_(
-            r.handling == mark,
-            r.handling.startswith(mark + ","),
-            r.handling.endswith("," + mark),
-            r.handling.contains("," + mark + ","),
-        )
-
-    conditions.append(or_(own, not_(term_set("agency_only"))))
-    conditions.append(or_(own, r.tlp != "RED"))
-    if actor.is_private_sector:
-        conditions += [
-            not_(term_set("law_enforcement_only")),
-            not_(term_set("no_private_sector")),
-            not_(marked("LES")),
-            not_(marked("NO-PRIVATE-SECTOR")),
-            r.tlp.in_(PARTNER_TLP),
-            r.record_class.not_in(("criminal-intelligence", "sar")),
+    if clause.op == "and":
+        return and_(*(clause_sql(c) for c in clause.children))
+    if clause.op == "or":
+        return or_(*(clause_sql(c) for c in clause.children))
+    if clause.op == "not":
+        return not_(clause_sql(clause.children[0]))
+    if clause.op == "in":
+        column = {"record_class": r.record_class, "tlp": r.tlp, "status": r.status, "agency_id": r.agency_id}[
+            str(clause.field)
         ]
-    elif not actor.is_law_enforcement:
-        conditions.append(not_(term_set("law_enforcement_only")))
-    if not actor.has(*INTELLIGENCE_ROLES):
-        conditions.append(r.record_class != "criminal-intelligence")
-    if actor.roles <= {"field-user", "auditor", "administrator"}:
-        conditions.append(r.record_class.in_(FIELD_USER_CLASSES))
-    conditions.append(or_(own, not_(term_set("originator_approval"))))
-    return and_(*conditions)
+        return column.in_(list(clause.values))
+    if clause.field == "handling":
+        return or_(*(_marked(r.handling, mark) for mark in clause.values))
+    if clause.field == "terms":
+        return or_(*(_term_set(s.sharing_terms, name) for name in clause.values))
+    raise ValueError(f"cannot compile clause {clause}")
+
+
+def _marked(column: Any, mark: str) -> ColumnElement[bool]:
+    return or_(
+        column == mark,
+        column.startswith(mark + ","),
+        column.endswith("," + mark),
+        column.contains("," + mark + ","),
+    )
+
+
+def _term_set(terms: Any, name: str) -> ColumnElement[bool]:
+    value = terms[name].as_boolean()
+    return and_(value.is_not(None), value == true())

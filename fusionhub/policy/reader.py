@@ -2,7 +2,9 @@
 
 Every query it runs carries the compiled policy filter; a single record is judged by
 ``decide_read`` and a refusal says why without revealing content (nor, where the
-terms say so, that the record exists at all).
+terms say so, that the record exists at all). Each view, list and refusal writes its
+audit event in the same transaction as the read; record views and person searches
+require a purpose (a case number or a configured reason, see ``policy.yaml``).
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fusionhub.policy.actor import Actor
+from fusionhub.policy.audit import record_event
 from fusionhub.policy.decision import RecordFacts, decide_read, record_filter
+from fusionhub.policy.rules import load_policy
 from fusionhub.store import Store
 from fusionhub.store import tables as t
 
@@ -24,6 +28,25 @@ class AccessDenied(Exception):
 
 class NotFound(AccessDenied):
     """No such record, or one the actor may not know exists: the two are indistinguishable."""
+
+
+class PurposeRequired(AccessDenied):
+    """A record view or person search without a valid stated purpose."""
+
+
+def check_purpose(purpose: str | None) -> str:
+    """The purpose, normalised, if it is a case number or a configured reason; else refuse."""
+    policy = load_policy()
+    text = " ".join((purpose or "").split())
+    if text:
+        if policy.case_number.match(text):
+            return text
+        for reason in policy.reasons:
+            if text.lower() == reason.lower():
+                return reason
+    raise PurposeRequired(
+        "state why you look: a case number (e.g. 'case 24-001') or one of: " + "; ".join(policy.reasons)
+    )
 
 
 @dataclass
@@ -87,9 +110,12 @@ class RecordReader:
         self.actor = actor
         self.purpose = purpose
 
-    def get(self, record_id: int) -> RecordView:
+    def get(self, record_id: int, *, ip: str | None = None) -> RecordView:
+        """One record, with its versions. Requires a purpose; audited whether shown or refused."""
+        purpose = self._purpose_or_audit(f"record:{record_id}", {"record_id": record_id}, ip)
         r, s, a = t.record.c, t.source.c, t.agency.c
-        with self.store.connect() as conn:
+        refusal: AccessDenied | None = None
+        with self.store.begin() as conn:
             row = conn.execute(
                 select(t.record, s.name.label("source_name"), s.system, s.sharing_terms, a.code.label("agency_code"))
                 .join(t.source, s.id == r.source_id)
@@ -97,15 +123,32 @@ class RecordReader:
                 .where(r.id == record_id)
             ).first()
             if row is None:
-                raise NotFound(f"no record {record_id} that you may see")
-            facts = RecordFacts(
-                row.agency_id, row.record_class, row.tlp, row.handling, row.status, row.sharing_terms or {}
-            )
-            verdict = decide_read(self.actor, facts)
-            if not verdict.allowed:
-                if not verdict.may_know_exists:
-                    raise NotFound(f"no record {record_id} that you may see")
-                raise AccessDenied(f"record {record_id}: {verdict.reason}")
+                refusal = NotFound(f"no record {record_id} that you may see")
+                reason = "no such record"
+            else:
+                facts = RecordFacts(
+                    row.agency_id, row.record_class, row.tlp, row.handling, row.status, row.sharing_terms or {}
+                )
+                verdict = decide_read(self.actor, facts)
+                reason = f"{verdict.rule}: {verdict.reason}"
+                if not verdict.allowed:
+                    if not verdict.may_know_exists:
+                        refusal = NotFound(f"no record {record_id} that you may see")
+                    else:
+                        refusal = AccessDenied(f"record {record_id}: {verdict.reason}")
+            if refusal is not None:
+                # The refusal is kept; the event does not index the record as "seen".
+                record_event(
+                    conn, self.actor, "record.view.denied", f"record:{record_id}", {"reason": reason}, purpose, ip
+                )
+            else:
+                record_event(
+                    conn, self.actor, "record.view", f"record:{record_id}", {"record_id": record_id}, purpose, ip
+                )
+        if refusal is not None:
+            raise refusal
+        assert row is not None
+        with self.store.connect() as conn:
             versions = [
                 {
                     "version": v.version,
@@ -123,36 +166,103 @@ class RecordReader:
                     .order_by(t.record_version.c.version)
                 )
             ]
-        return RecordView(
-            id=row.id,
-            source=row.source_name,
-            agency=row.agency_code,
-            system=row.system,
-            source_record_id=row.source_record_id,
-            batch_id=row.batch_id,
-            received_at=row.received_at.isoformat(),
-            record_class=row.record_class,
-            tlp=row.tlp,
-            handling=[h for h in row.handling.split(",") if h],
-            reliability=row.reliability,
-            validity=row.validity,
-            review_due=row.review_due.isoformat(),
-            status=row.status,
-            version=row.version,
-            seq=row.seq,
-            occurred_at=row.occurred_at,
-            payload=row.payload,
-            versions=versions,
+        return _view(row, versions)
+
+    def _purpose_or_audit(self, subject: str, details: dict[str, Any], ip: str | None) -> str:
+        try:
+            return check_purpose(self.purpose)
+        except PurposeRequired:
+            with self.store.begin() as conn:
+                record_event(
+                    conn,
+                    self.actor,
+                    "access.denied",
+                    subject,
+                    {"reason": "no valid purpose stated", **{k: v for k, v in details.items() if k != "record_id"}},
+                    self.purpose,
+                    ip,
+                )
+            raise
+
+    def list(
+        self,
+        *,
+        record_class: str | None = None,
+        record_ids: list[int] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        query: str | None = None,
+        person: bool = False,
+        ip: str | None = None,
+    ) -> list[RecordView]:
+        """A page of readable records (the filter is in the query: nothing is dropped afterwards).
+
+        ``person`` marks a person search, which requires a purpose. Audited with the ids returned.
+        """
+        purpose = self.purpose
+        if person:
+            purpose = self._purpose_or_audit("search", {"query": query}, ip)
+        r, s, a = t.record.c, t.source.c, t.agency.c
+        stmt = (
+            select(t.record, s.name.label("source_name"), s.system, a.code.label("agency_code"))
+            .join(t.source, s.id == r.source_id)
+            .join(t.agency, a.id == r.agency_id)
+            .where(record_filter(self.actor))
         )
+        if record_class:
+            stmt = stmt.where(r.record_class == record_class)
+        if record_ids is not None:
+            stmt = stmt.where(r.id.in_(record_ids))
+        stmt = stmt.order_by(r.id).limit(limit).offset(offset)
+        with self.store.begin() as conn:
+            rows = conn.execute(stmt).all()
+            record_event(
+                conn,
+                self.actor,
+                "search" if person or query else "record.list",
+                "search" if person or query else None,
+                {
+                    "query": query,
+                    "record_class": record_class,
+                    "person": person,
+                    "record_ids": [row.id for row in rows],
+                },
+                purpose,
+                ip,
+            )
+        return [_view(row, []) for row in rows]
 
-    def count(self) -> int:
-        from sqlalchemy import func
-
+    def count(self, record_class: str | None = None) -> int:
         with self.store.connect() as conn:
             return int(
                 conn.execute(
                     select(func.count())
                     .select_from(t.record.join(t.source, t.source.c.id == t.record.c.source_id))
                     .where(record_filter(self.actor))
+                    .where(t.record.c.record_class == record_class if record_class else t.record.c.id.is_not(None))
                 ).scalar_one()
             )
+
+
+def _view(row: Any, versions: list[dict[str, Any]]) -> RecordView:
+    return RecordView(
+        id=row.id,
+        source=row.source_name,
+        agency=row.agency_code,
+        system=row.system,
+        source_record_id=row.source_record_id,
+        batch_id=row.batch_id,
+        received_at=row.received_at.isoformat(),
+        record_class=row.record_class,
+        tlp=row.tlp,
+        handling=[h for h in row.handling.split(",") if h],
+        reliability=row.reliability,
+        validity=row.validity,
+        review_due=row.review_due.isoformat(),
+        status=row.status,
+        version=row.version,
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        payload=row.payload,
+        versions=versions,
+    )

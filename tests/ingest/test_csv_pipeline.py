@@ -89,7 +89,7 @@ def test_ingest_reingest_and_versions(setup: tuple[Store, Path]) -> None:
     assert count(store, t.record) == 2
     with store.connect() as conn:
         rid = conn.execute(select(t.record.c.id).where(t.record.c.source_record_id == "1")).scalar_one()
-    view = RecordReader(store, factories.user(store, "bob")).get(rid)
+    view = RecordReader(store, factories.user(store, "bob"), "case 24-001").get(rid)
     assert view.version == 2
     assert [v["version"] for v in view.versions] == [1]
     person = next(e for e in view.payload["entities"] if e["schema"] == "Person")

@@ -1,0 +1,464 @@
+"""The tamper-evident audit trail.
+
+Every event is appended inside the transaction of the action it records (no action
+without its event, no event without its action) and chained: its ``hash`` is
+HMAC-SHA256(key, previous hash + canonical event), the key coming from configuration,
+never from the database. The chain head is also checkpointed to a file outside the
+database after each committed transaction, so deleting the newest events (and rolling
+back ``audit_head`` with them) is still detected by :func:`verify`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import time
+import weakref
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event, insert, select, update
+
+from fusionhub.config import Settings
+from fusionhub.policy.actor import Actor
+from fusionhub.store import Store
+from fusionhub.store import policy_tables as pt
+
+log = logging.getLogger(__name__)
+GENESIS = "0" * 64
+_FIELDS = "id, ts, username, action, subject, purpose, ip, details, hash"
+
+
+class AuditError(Exception):
+    """The audit trail cannot be written or read as asked."""
+
+
+class AuditForbidden(AuditError):
+    """The actor's roles do not include reading the audit trail."""
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    key: bytes
+    checkpoint: Path
+
+
+_CONFIGS: weakref.WeakKeyDictionary[Engine, ChainConfig] = weakref.WeakKeyDictionary()
+
+
+# -- keys and configuration --------------------------------------------------------
+def ensure_key(settings: Settings) -> bytes:
+    """The chain's HMAC key: ``FUSIONHUB_AUDIT_KEY`` or the key file (created 0600 if absent)."""
+    if settings.audit_key:
+        return settings.audit_key.encode()
+    path = settings.audit_key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it a moment ago
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+    text = path.read_text().strip()
+    if not text:
+        raise AuditError(f"the audit key file {path} is empty")
+    return text.encode()
+
+
+def bind(store: Store) -> ChainConfig:
+    """The chain configuration of a store; installs the post-commit checkpoint hook once."""
+    config = _CONFIGS.get(store.engine)
+    if config is None:
+        config = ChainConfig(ensure_key(store.settings), store.settings.audit_checkpoint)
+        _install(store.engine, config)
+    return config
+
+
+def _config_for(conn: Connection) -> ChainConfig:
+    config = _CONFIGS.get(conn.engine)
+    if config is None:
+        settings = Settings.from_env(conn.engine.url.render_as_string(hide_password=False))
+        config = ChainConfig(ensure_key(settings), settings.audit_checkpoint)
+        _install(conn.engine, config)
+    return config
+
+
+def _install(engine: Engine, config: ChainConfig) -> None:
+    _CONFIGS[engine] = config
+
+    def on_checkin(dbapi_connection: Any, record: Any) -> None:
+        # Runs when a connection goes back to the pool, after its transaction committed
+        # or rolled back; the head is read from the database, so a rollback writes nothing new.
+        if record is None or not record.info.pop("audit_dirty", False):
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT seq, hash FROM audit_head WHERE name = 'chain'")
+            row = cursor.fetchone()
+            cursor.close()
+            dbapi_connection.rollback()
+            if row:
+                write_checkpoint(config, int(row[0]), str(row[1]))
+        except Exception:  # the next committed event writes it again
+            log.exception("could not write the audit checkpoint %s", config.checkpoint)
+
+    event.listen(engine, "checkin", on_checkin)
+
+
+# -- the chain ---------------------------------------------------------------------
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def event_message(
+    seq: int,
+    ts: str,
+    username: str,
+    action: str,
+    subject: str | None,
+    purpose: str | None,
+    ip: str | None,
+    details: str,
+) -> bytes:
+    return json.dumps(
+        [seq, ts, username, action, subject, purpose, ip, details], ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
+def chain_hash(key: bytes, previous: str, message: bytes) -> str:
+    return hmac.digest(key, previous.encode() + message, "sha256").hex()
+
+
+def record_event(
+    conn: Connection,
+    actor_or_username: Actor | str,
+    action: str,
+    subject: str | None,
+    details: dict[str, Any],
+    purpose: str | None = None,
+    ip: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Append one event inside the caller's transaction; returns its sequence number.
+
+    ``details["record_ids"]`` (or ``details["record_id"]``) also index the event under
+    those records, for "who looked at this record".
+    """
+    config = _config_for(conn)
+    username = actor_or_username if isinstance(actor_or_username, str) else actor_or_username.username
+    ts = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
+    body = canonical(details)
+    head = pt.audit_head.c
+    # The update locks the head row until the caller's transaction ends: one chain, in order.
+    seq, previous = conn.execute(
+        update(pt.audit_head).where(head.name == "chain").values(seq=head.seq + 1).returning(head.seq, head.hash)
+    ).one()
+    seq = int(seq)
+    digest = chain_hash(config.key, previous, event_message(seq, ts, username, action, subject, purpose, ip, body))
+    conn.execute(
+        insert(pt.audit_event).values(
+            id=seq,
+            ts=ts,
+            username=username,
+            action=action,
+            subject=subject,
+            purpose=purpose,
+            ip=ip,
+            details=body,
+            hash=digest,
+        )
+    )
+    conn.execute(update(pt.audit_head).where(head.name == "chain").values(hash=digest))
+    ids = list(details.get("record_ids") or [])
+    if "record_id" in details and details["record_id"] is not None:
+        ids.append(details["record_id"])
+    if ids:
+        conn.execute(insert(pt.audit_record_access), [{"event_id": seq, "record_id": int(i)} for i in set(ids)])
+    conn.info["audit_dirty"] = True
+    return seq
+
+
+# -- checkpoint --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    hash: str
+    written_at: str
+
+
+def _checkpoint_mac(key: bytes, seq: int, digest: str) -> str:
+    return hmac.digest(key, f"checkpoint:{seq}:{digest}".encode(), "sha256").hex()
+
+
+def read_checkpoint(config: ChainConfig, path: Path | None = None) -> Checkpoint | None:
+    """The checkpointed head; raises AuditError when the file was altered."""
+    target = path or config.checkpoint
+    if not target.exists():
+        return None
+    try:
+        data = json.loads(target.read_text())
+        point = Checkpoint(int(data["seq"]), str(data["hash"]), str(data.get("written_at", "")))
+        mac = str(data["mac"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AuditError(f"the audit checkpoint {target} is unreadable: {exc}") from exc
+    if not hmac.compare_digest(mac, _checkpoint_mac(config.key, point.seq, point.hash)):
+        raise AuditError(f"the audit checkpoint {target} does not match its key (altered)")
+    return point
+
+
+def write_checkpoint(config: ChainConfig, seq: int, digest: str) -> None:
+    """Record a newer head; never moves the checkpoint backwards."""
+    path = config.checkpoint
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = read_checkpoint(config)
+        except AuditError:
+            current = None  # an altered file is replaced; verify reports the chain itself
+        if current is not None and current.seq >= seq:
+            return
+        data = {
+            "seq": seq,
+            "hash": digest,
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "mac": _checkpoint_mac(config.key, seq, digest),
+        }
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data) + "\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+
+
+def checkpoint(store: Store) -> Checkpoint | None:
+    """Write the database's current head to the checkpoint file now."""
+    config = bind(store)
+    with store.connect() as conn:
+        row = conn.execute(select(pt.audit_head.c.seq, pt.audit_head.c.hash)).first()
+    if row is None or int(row.seq) == 0:
+        return None
+    write_checkpoint(config, int(row.seq), str(row.hash))
+    return read_checkpoint(config)
+
+
+# -- verification ------------------------------------------------------------------
+@dataclass
+class VerifyResult:
+    ok: bool
+    events: int
+    head_seq: int
+    checkpoint_seq: int | None
+    first_bad: int | None
+    problem: str | None
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _rows(store: Store, batch: int = 20000) -> Iterator[tuple[Any, ...]]:
+    with store.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if store.dialect == "postgresql":
+            cursor = raw.cursor(name="fusionhub_audit_verify")  # server-side: constant memory
+        else:
+            cursor = raw.cursor()
+        try:
+            cursor.execute(f"SELECT {_FIELDS} FROM audit_event ORDER BY id")
+            while True:
+                rows = cursor.fetchmany(batch)
+                if not rows:
+                    break
+                yield from rows
+        finally:
+            cursor.close()
+            raw.rollback()
+
+
+def verify(store: Store, checkpoint_path: Path | None = None) -> VerifyResult:
+    """Check the whole chain; names the first event edited, deleted, inserted or reordered."""
+    started = time.perf_counter()
+    config = bind(store)
+    key = config.key
+    digest_of = hmac.digest
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    previous = GENESIS
+    expected = 1
+    count = 0
+    problem: str | None = None
+    first_bad: int | None = None
+    point: Checkpoint | None = None
+    try:
+        point = read_checkpoint(config, checkpoint_path)
+    except AuditError as exc:
+        problem = str(exc)
+    point_seq = point.seq if point else None
+    for seq, ts, username, action, subject, purpose, ip, details, stored in _rows(store):
+        count += 1
+        if seq != expected:
+            first_bad = expected
+            problem = (
+                f"event {expected} is missing (deleted)"
+                if seq > expected
+                else f"event {seq} is out of order (inserted or reordered)"
+            )
+            break
+        message = dumps([seq, ts, username, action, subject, purpose, ip, details]).encode()
+        computed = digest_of(key, previous.encode() + message, "sha256").hex()
+        if computed != stored:
+            first_bad = seq
+            problem = f"event {seq} does not match its hash (edited, inserted or reordered)"
+            break
+        if point is not None and seq == point.seq and computed != point.hash:
+            first_bad = seq
+            problem = f"event {seq} differs from the checkpointed head (the chain was rewritten)"
+            break
+        previous = stored
+        expected += 1
+    last = expected - 1
+    with store.connect() as conn:
+        head = conn.execute(select(pt.audit_head.c.seq, pt.audit_head.c.hash)).first()
+    head_seq = int(head.seq) if head else 0
+    if problem is None and head is not None and (head_seq != last or (last and head.hash != previous)):
+        first_bad = last + 1 if head_seq > last else head_seq + 1
+        problem = (
+            f"events {last + 1}..{head_seq} are missing (the newest events were deleted)"
+            if head_seq > last
+            else f"the chain head says {head_seq} events but {last} are stored (events inserted)"
+        )
+    if problem is None and point is not None and point.seq > last:
+        first_bad = last + 1
+        problem = (
+            f"events {last + 1}..{point.seq} are missing: the checkpoint outside the database "
+            "records them (the newest events were deleted)"
+        )
+    return VerifyResult(
+        ok=problem is None,
+        events=count,
+        head_seq=head_seq,
+        checkpoint_seq=point_seq,
+        first_bad=first_bad,
+        problem=problem,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+# -- queries -----------------------------------------------------------------------
+AUDIT_READERS = ("auditor", "privacy-officer")
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    ts: str
+    username: str
+    action: str
+    subject: str | None
+    purpose: str | None
+    ip: str | None
+    details: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def query(
+    store: Store,
+    actor: Actor,
+    *,
+    user: str | None = None,
+    record_id: int | None = None,
+    subject: str | None = None,
+    action: str | None = None,
+    text: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 1000,
+    purpose: str | None = None,
+) -> list[AuditEvent]:
+    """Answer "who looked at this record / person" and "what did user X do between two dates".
+
+    Only auditors and privacy officers read the audit; each query is itself audited.
+    """
+    if not actor.has(*AUDIT_READERS):
+        raise AuditForbidden("only auditors and privacy officers read the audit trail")
+    e = pt.audit_event.c
+    stmt = select(pt.audit_event)
+    if user:
+        stmt = stmt.where(e.username == user)
+    if record_id is not None:
+        accessed = select(pt.audit_record_access.c.event_id).where(pt.audit_record_access.c.record_id == record_id)
+        stmt = stmt.where((e.id.in_(accessed)) | (e.subject == f"record:{record_id}"))
+    if subject:
+        stmt = stmt.where(e.subject == subject)
+    if action:
+        stmt = stmt.where(e.action.like(action.replace("*", "%")))
+    if text:
+        pattern = f"%{text}%"
+        stmt = stmt.where(e.details.like(pattern) | e.subject.like(pattern) | e.purpose.like(pattern))
+    if since:
+        stmt = stmt.where(e.ts >= since.astimezone(UTC).isoformat(timespec="microseconds"))
+    if until:
+        stmt = stmt.where(e.ts <= until.astimezone(UTC).isoformat(timespec="microseconds"))
+    stmt = stmt.order_by(e.id).limit(limit)
+    filters = {
+        k: v
+        for k, v in {
+            "user": user,
+            "record_id": record_id,
+            "subject": subject,
+            "action": action,
+            "text": text,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+        }.items()
+        if v is not None
+    }
+    with store.begin() as conn:
+        rows = conn.execute(stmt).all()
+        record_event(conn, actor, "audit.query", None, {"filters": filters, "returned": len(rows)}, purpose)
+    return [
+        AuditEvent(r.id, r.ts, r.username, r.action, r.subject, r.purpose, r.ip, json.loads(r.details)) for r in rows
+    ]
+
+
+def bulk_chain(
+    key: bytes, previous: str, first_seq: int, events: Iterable[tuple[str, str, str, str | None, str | None, str]]
+) -> Iterator[dict[str, Any]]:
+    """Chain pre-built events (ts, username, action, subject, purpose, details-json) into rows.
+
+    Used by the benchmark to lay down a long chain quickly with the same hashing as
+    :func:`record_event`.
+    """
+    seq = first_seq
+    for ts, username, action, subject, purpose, details in events:
+        digest = chain_hash(key, previous, event_message(seq, ts, username, action, subject, purpose, None, details))
+        yield {
+            "id": seq,
+            "ts": ts,
+            "username": username,
+            "action": action,
+            "subject": subject,
+            "purpose": purpose,
+            "ip": None,
+            "details": details,
+            "hash": digest,
+        }
+        previous = digest
+        seq += 1
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
