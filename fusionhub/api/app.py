@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from fusionhub.api import errors, routes
 from fusionhub.api.jobs import ImportJobs
 from fusionhub.api.middleware import DEFAULT_BODY_LIMIT, BodySizeLimit, SecurityHeaders
+from fusionhub.policy import audit
 from fusionhub.store import Store
 
 log = logging.getLogger("fusionhub.api")
@@ -64,6 +65,8 @@ def create_app(store: Store, secure_cookies: bool = True, import_workers: int = 
         redoc_url=None,
         lifespan=lifespan,
     )
+    # The audit chain's key and checkpoint follow this store's settings, not the environment.
+    audit.bind(store)
     app.state.store = store
     app.state.secure_cookies = secure_cookies
     app.state.imports = jobs

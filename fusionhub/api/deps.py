@@ -69,7 +69,7 @@ class Authenticated:
     answers 401 when nobody is logged in, 403 when the roles do not fit.
     """
 
-    def __init__(self, scope: str, roles: tuple[str, ...] = ()) -> None:
+    def __init__(self, scope: str | None, roles: tuple[str, ...] = ()) -> None:
         self.scope = scope
         self.roles = roles
 
@@ -83,6 +83,8 @@ class Authenticated:
         store = get_store(request)
         actor: Actor
         if bearer is not None:
+            if self.scope is None:
+                raise ApiError(403, "session_required", "this needs a browser session, not an API token")
             actor = auth.token_actor(store, bearer.credentials, self.scope)
         elif session:
             actor = auth.session_actor(store, session)
@@ -97,15 +99,17 @@ class Authenticated:
         return actor
 
 
-# One alias per kind of access, so handlers read like policy.
-AnyUser = Annotated[Actor, Depends(Authenticated("account"))]
-SourceReader = Annotated[Actor, Depends(Authenticated("sources:read"))]
+# One alias per kind of access, so handlers read like policy. Scopes are the policy's
+# (fusionhub.policy.auth.SCOPES); a token only narrows what its user's roles allow.
+AnyUser = Annotated[Actor, Depends(Authenticated(None))]  # own account: a session, never a token
+SourceReader = Annotated[Actor, Depends(Authenticated("records:read"))]
 RecordReaderActor = Annotated[Actor, Depends(Authenticated("records:read"))]
-Importer = Annotated[Actor, Depends(Authenticated("imports:write", ("analyst", "supervisor", "administrator")))]
+Importer = Annotated[Actor, Depends(Authenticated("records:write", ("analyst", "supervisor", "administrator")))]
 ImportViewer = Annotated[
-    Actor, Depends(Authenticated("imports:read", ("analyst", "supervisor", "administrator", "privacy-officer")))
+    Actor, Depends(Authenticated("records:read", ("analyst", "supervisor", "administrator", "privacy-officer")))
 ]
-Administrator = Annotated[Actor, Depends(Authenticated("admin", ("administrator",)))]
+Administrator = Annotated[Actor, Depends(Authenticated("users:manage", ("administrator",)))]
 Searcher = Annotated[Actor, Depends(Authenticated("search"))]
 Auditor = Annotated[Actor, Depends(Authenticated("audit:read", ("auditor", "privacy-officer")))]
-PrivacyOfficer = Annotated[Actor, Depends(Authenticated("privacy", ("privacy-officer", "supervisor")))]
+RetentionReviewer = Annotated[Actor, Depends(Authenticated("retention", ("privacy-officer", "supervisor")))]
+RedressOfficer = Annotated[Actor, Depends(Authenticated("redress", ("privacy-officer",)))]

@@ -73,12 +73,19 @@ def _domain_map() -> list[tuple[type[Exception], int, str]]:
     from fusionhub.ingest.errors import ProfileError, UnreadableFile
     from fusionhub.ingest.sources import RegistryError
     from fusionhub.model.types import InvalidValue
-    from fusionhub.policy.identity import UnknownUser
-    from fusionhub.policy.reader import AccessDenied, NotFound
+    from fusionhub.policy.audit import AuditError, AuditForbidden
+    from fusionhub.policy.identity import NotAuthorized, UnknownUser
+    from fusionhub.policy.reader import AccessDenied, NotFound, PurposeRequired
+    from fusionhub.policy.rules import PolicyError
     from fusionhub.store import StoreError
 
     mapping: list[tuple[type[Exception], int, str]] = [
         (NotFound, 404, "not_found"),
+        (PurposeRequired, 403, "purpose_required"),
+        (AuditForbidden, 403, "access_denied"),
+        (NotAuthorized, 403, "access_denied"),
+        (AuditError, 422, "audit_error"),
+        (PolicyError, 422, "policy_error"),
         (AccessDenied, 403, "access_denied"),
         (UnknownUser, 404, "unknown_user"),
         (UnreadableFile, 422, "unreadable_file"),

@@ -22,7 +22,7 @@ class Me(BaseModel):
 
 class TokenRequest(BaseModel):
     scopes: list[str] = Field(min_length=1, max_length=32)
-    expires_in: int = Field(default=86400, ge=60, le=366 * 86400, description="Seconds until the token expires.")
+    expires_in: int = Field(default=86400, ge=60, le=90 * 86400, description="Seconds until the token expires.")
 
 
 class TokenCreated(BaseModel):
@@ -84,6 +84,7 @@ class UserOut(BaseModel):
     mfa_enrolled: bool
     locked_until: str | None
     training_date: str | None
+    training_current: bool
 
 
 class UserIn(BaseModel):

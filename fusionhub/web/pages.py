@@ -111,10 +111,51 @@ async def error_page(request: Request, status: int, code: str, message: str) -> 
     return render(request, "error.html", actor, f"Error {status}", status=status, code=code, message=message)
 
 
+# -- the stated purpose ------------------------------------------------------------
+PURPOSE_COOKIE = "fh_purpose"
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def stated_purpose(request: Request) -> str | None:
+    """The purpose the analyst stated last (kept for the session's pages), if any."""
+    return request.cookies.get(PURPOSE_COOKIE) or None
+
+
+def remember_purpose(request: Request, response: Response, purpose: str) -> None:
+    from fusionhub.policy.reader import check_purpose
+
+    secure = bool(getattr(request.app.state, "secure_cookies", True))
+    response.set_cookie(
+        PURPOSE_COOKIE, check_purpose(purpose), httponly=True, secure=secure, samesite="strict", path="/"
+    )
+
+
+def purpose_form(request: Request, actor: Actor, message: str, given: str | None) -> HTMLResponse:
+    """Ask for the purpose a record view or person search needs, then come back here."""
+    from fusionhub.policy.rules import load_policy
+
+    return render(
+        request,
+        "purpose.html",
+        actor,
+        "State your purpose",
+        status=403,
+        message=message,
+        given=given or "",
+        reasons=load_policy().reasons,
+        target=request.url.path,
+    )
+
+
 # -- login, TOTP enrolment, logout -------------------------------------------------
 
 
-def _login_page(request: Request, error: str | None = None, status: int = 200, username: str = "") -> HTMLResponse:
+def _login_page(
+    request: Request, error: str | None = None, status: int = 200, username: str = "", notice: str | None = None
+) -> HTMLResponse:
     # A login form gets its own CSRF token before any session exists (login CSRF).
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
     target = _safe_next(request.query_params.get("next"))
@@ -128,6 +169,7 @@ def _login_page(request: Request, error: str | None = None, status: int = 200, u
         username=username,
         csrf_token=token,
         next=target,
+        notice=notice,
     )
     if not request.cookies.get(CSRF_COOKIE):
         secure = bool(getattr(request.app.state, "secure_cookies", True))
@@ -161,8 +203,8 @@ async def login_submit(
     ip = request.client.host if request.client else None
     try:
         actor = auth.login(store, username, password, totp_code.strip(), ip=ip)
-    except auth.MfaRequired:
-        if auth_needs_enrolment(store, username):
+    except auth.MfaRequired as exc:
+        if getattr(exc, "enrol", False):
             return _start_enrolment(request, username)
         return _login_page(request, "Enter the six-digit code from your authenticator app.", 401, username)
     except auth.AccountLocked as exc:
@@ -174,12 +216,6 @@ async def login_submit(
     response = RedirectResponse(_safe_next(next), status_code=303)
     start_session(request, response, actor)
     return response
-
-
-def auth_needs_enrolment(store: Any, username: str) -> bool:
-    from fusionhub.policy.roster import has_totp
-
-    return not has_totp(store, username)
 
 
 def _pending(request: Request) -> dict[str, tuple[str, float]]:
@@ -203,7 +239,7 @@ def _qr_data_uri(uri: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _start_enrolment(request: Request, username: str) -> HTMLResponse:
+def _start_enrolment(request: Request, username: str, error: str | None = None) -> HTMLResponse:
     """The password was right but no second factor is set up: enrol one now."""
     secret, uri = auth_module().enroll_totp(get_store(request), username)
     nonce = secrets.token_urlsafe(24)
@@ -217,7 +253,7 @@ def _start_enrolment(request: Request, username: str) -> HTMLResponse:
         secret=secret,
         qr=_qr_data_uri(uri),
         username=username,
-        error=None,
+        error=error,
     )
 
 
@@ -235,18 +271,22 @@ async def enrol_submit(
     username = pending[0]
     auth = auth_module()
     store = get_store(request)
+    ip = request.client.host if request.client else None
+    try:
+        # The password is checked again here: the enrolment form must not be a way past it.
+        auth.login(store, username, password, None, ip=ip)
+    except auth.MfaRequired:
+        pass  # the password was right; the second factor is what is being set up
+    except auth.AuthError as exc:
+        return _login_page(request, str(exc) or "The username or password is wrong.", 401, username)
     try:
         auth.confirm_totp(store, username, totp_code.strip())
-        actor = auth.login(
-            store, username, password, totp_code.strip(), ip=request.client.host if request.client else None
-        )
-    except auth.AuthError as exc:
-        if auth_needs_enrolment(store, username):
-            return _start_enrolment(request, username)
-        return _login_page(request, f"Second factor set up, but the login failed: {exc}", 401, username)
-    response = RedirectResponse("/", status_code=303)
-    start_session(request, response, actor)
-    return response
+    except auth.AuthError:
+        return _start_enrolment(request, username, "That code did not match; scan this new code and try again.")
+    # A code is accepted once only (replay protection), so the login takes the app's next code.
+    return _login_page(
+        request, None, 200, username, notice="Your authenticator app is set up. Log in with its next code."
+    )
 
 
 @router.post("/logout")

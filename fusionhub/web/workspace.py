@@ -7,23 +7,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from fusionhub.api.deps import auth_module, get_store
+from fusionhub.api.deps import get_store
 from fusionhub.api.errors import ApiError
 from fusionhub.ingest import sources as registry
 from fusionhub.ingest.batches import freshness, get_batch, list_batches, quarantined_rows
 from fusionhub.ingest.profile import shipped_profiles
 from fusionhub.model.vocabulary import load_vocabulary
 from fusionhub.policy.actor import ROLES, Actor
-from fusionhub.policy.identity import add_user
-from fusionhub.policy.listing import record_summaries
-from fusionhub.policy.reader import RecordReader
-from fusionhub.policy.roster import list_users
+from fusionhub.policy.identity import add_user, list_users
+from fusionhub.policy.reader import PurposeRequired, RecordReader
 from fusionhub.web.caveats import combined
-from fusionhub.web.pages import PageActor, render, require
+from fusionhub.web.pages import PageActor, client_ip, purpose_form, remember_purpose, render, require, stated_purpose
 
 router = APIRouter(include_in_schema=False)
 IMPORT_ROLES = ("analyst", "supervisor", "administrator", "privacy-officer")
 UPLOAD_ROLES = ("analyst", "supervisor", "administrator")
+PAGE = 50
 
 
 def _agency_scope(actor: Actor) -> int | None:
@@ -122,20 +121,25 @@ def import_page(
 def records_page(
     request: Request,
     actor: PageActor,
-    before: Annotated[int | None, Query(ge=1)] = None,
-    source: Annotated[str | None, Query(max_length=128)] = None,
+    start: Annotated[int, Query(ge=0)] = 0,
+    record_class: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
-    rows = record_summaries(get_store(request), actor, before, 51, source or None)
-    caveat = combined((r["caveat"].split()[0].removeprefix("TLP:"), r["caveat"].split()[1:]) for r in rows[:50])
+    views = RecordReader(get_store(request), actor, stated_purpose(request)).list(
+        record_class=record_class or None, limit=PAGE + 1, offset=start, ip=client_ip(request)
+    )
+    shown = views[:PAGE]
     return render(
         request,
         "records.html",
         actor,
         "Records",
-        caveat=caveat,
-        records=rows[:50],
-        older=rows[49]["id"] if len(rows) > 50 else None,
-        source=source or "",
+        caveat=combined((v.tlp, v.handling) for v in shown),
+        records=shown,
+        start=start,
+        later=start + PAGE if len(views) > PAGE else None,
+        earlier=max(0, start - PAGE) if start else None,
+        record_class=record_class or "",
+        record_classes=list(load_vocabulary().record_classes),
     )
 
 
@@ -167,20 +171,24 @@ def _points(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def record_page(
     request: Request, record_id: int, actor: PageActor, purpose: Annotated[str | None, Query(max_length=500)] = None
 ) -> Response:
-    view = RecordReader(get_store(request), actor, purpose or None).get(record_id)
+    stated = purpose or stated_purpose(request)
+    try:
+        view = RecordReader(get_store(request), actor, stated).get(record_id, ip=client_ip(request))
+    except PurposeRequired as exc:
+        return purpose_form(request, actor, str(exc), purpose)
     body = view.to_json()
     vocab = load_vocabulary()
     entities = [
         {**e, "shown": {prop: _values(vals) for prop, vals in e.get("properties", {}).items()}}
         for e in body["entities"]
     ]
-    return render(
+    response = render(
         request,
         "record.html",
         actor,
         f"Record {view.id}",
         caveat=view.caveat,
-        purpose=purpose,
+        purpose=stated,
         record=body,
         entities=entities,
         # Relationship values name another entity of the record by id: shown as links to it.
@@ -189,6 +197,9 @@ def record_page(
         reliability=vocab.reliability.get(view.reliability, ""),
         validity=vocab.validity.get(view.validity, ""),
     )
+    if purpose:
+        remember_purpose(request, response, purpose)
+    return response
 
 
 # -- administration ---------------------------------------------------------------
@@ -204,7 +215,7 @@ def admin_page(request: Request, actor: PageActor, message: str | None = None) -
         "admin.html",
         actor,
         "Administration",
-        users=list_users(store, None, 500),
+        users=list_users(store),
         agencies=registry.list_agencies(store),
         sources=_sources_with_freshness(request),
         roles=ROLES,
@@ -247,8 +258,7 @@ def admin_add_user(
 ) -> Response:
     require(actor, "administrator")
     store = get_store(request)
-    add_user(store, username, agency, roles, display_name or None)
-    auth_module().set_password(store, username, password)
+    add_user(store, username, agency, roles, display_name or None, password=password, by=actor)
     return _back(f"user {username} added; they set up their second factor at first login")
 
 

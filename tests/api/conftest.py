@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from fusionhub.api import create_app
 from fusionhub.store import Store
 from tests import factories
-from tests.weblogin import PASSWORD, account, code
+from tests.weblogin import account, session
 
 PROFILE = """
 name: people
@@ -40,21 +41,42 @@ CSV = (
 )
 
 
+#: The accounts of the tests: name -> (roles, agency). Made on first use (argon2 is slow on purpose).
+ACCOUNTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "ana": (("analyst",), "PD1"),
+    "root": (("administrator",), "PD1"),
+    "aud": (("auditor",), "PD1"),
+    "po": (("privacy-officer",), "PD1"),
+    "bob": (("analyst",), "PD2"),
+    "fld": (("field-user",), "PD1"),
+}
+
+
+class World(dict[str, str]):
+    """Agencies PD1 (with source rms1) and PD2; ``world[name]`` is the account's TOTP secret."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    def __missing__(self, name: str) -> str:
+        roles, agency_code = ACCOUNTS[name]
+        secret = account(self.store, name, roles, agency_code)
+        self[name] = secret
+        return secret
+
+    def everyone(self) -> None:
+        for name in ACCOUNTS:
+            self[name]
+
+
 @pytest.fixture
-def world(store: Store, tmp_path: Path) -> dict[str, str]:
-    """Agencies PD1 (with source rms1) and PD2, and one account per role; name -> TOTP secret."""
+def world(store: Store, tmp_path: Path) -> World:
     profile = tmp_path / "people.yaml"
     profile.write_text(PROFILE)
     factories.source(store, "rms1", "PD1", profile=str(profile))
     factories.agency(store, "PD2")
-    return {
-        "ana": account(store, "ana", ("analyst",)),
-        "root": account(store, "root", ("administrator",)),
-        "aud": account(store, "aud", ("auditor",)),
-        "po": account(store, "po", ("privacy-officer",)),
-        "bob": account(store, "bob", ("analyst",), "PD2"),
-        "fld": account(store, "fld", ("field-user",)),
-    }
+    return World(store)
 
 
 @pytest.fixture
@@ -66,17 +88,15 @@ def app_client(store: Store) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def login(app_client: TestClient, world: dict[str, str]) -> Callable[[str], TestClient]:
-    """``login("ana")`` logs the shared client in as ana and sets the CSRF header for writes."""
+def login(app_client: TestClient, world: World, store: Store) -> Callable[[str], TestClient]:
+    """``login("ana")`` gives the shared client ana's session cookie and the CSRF header for writes."""
 
     def as_user(name: str) -> TestClient:
         app_client.cookies.clear()
-        app_client.headers.pop("x-csrf-token", None)
-        r = app_client.post(
-            "/api/v1/auth/login", json={"username": name, "password": PASSWORD, "totp_code": code(world[name])}
-        )
-        assert r.status_code == 200, r.text
-        app_client.headers["x-csrf-token"] = r.json()["csrf_token"]
+        csrf = secrets.token_urlsafe(16)
+        app_client.cookies.set("fh_session", session(store, name, world[name]), domain="testserver.local")
+        app_client.cookies.set("fh_csrf", csrf, domain="testserver.local")
+        app_client.headers["x-csrf-token"] = csrf
         return app_client
 
     return as_user

@@ -47,9 +47,11 @@ def test_upload_import_quarantine_and_records(login: Callable[[str], TestClient]
 
     listed = client.get("/api/v1/records?limit=1").json()
     assert len(listed["items"]) == 1 and listed["next_cursor"]
-    older = client.get(f"/api/v1/records?limit=1&cursor={listed['next_cursor']}").json()
-    assert older["items"][0]["id"] < listed["items"][0]["id"]
-    record_id = older["items"][0]["id"]
+    following = client.get(f"/api/v1/records?limit=1&cursor={listed['next_cursor']}").json()
+    assert following["items"][0]["id"] > listed["items"][0]["id"]
+    record_id = following["items"][0]["id"]
+    # A record view states its purpose; without one the policy refuses.
+    assert_error(client.get(f"/api/v1/records/{record_id}"), 403, "purpose_required")
     record = client.get(f"/api/v1/records/{record_id}?purpose=case 24-001").json()
     assert record["provenance"]["source"] == "rms1"
     assert record["provenance"]["batch_id"] == batch_id
@@ -59,7 +61,10 @@ def test_upload_import_quarantine_and_records(login: Callable[[str], TestClient]
     # The same file changed: a new version, the old one kept in the history.
     changed = CSV.replace("SMITH, JOHN", "SMITH, JOHN A").encode()
     assert wait_for(client, upload(client, changed)["id"])["report"]["updated"] == 1
-    versions = [client.get(f"/api/v1/records/{i['id']}").json() for i in client.get("/api/v1/records").json()["items"]]
+    items = client.get("/api/v1/records").json()["items"]
+    versions = [
+        client.get(f"/api/v1/records/{i['id']}", headers={"X-Purpose": "data quality review"}).json() for i in items
+    ]
     assert any(v["version"] == 2 and len(v["versions"]) == 1 for v in versions)
 
 
@@ -86,9 +91,10 @@ def test_records_follow_the_policy(login: Callable[[str], TestClient]) -> None:
     wait_for(client, upload(client, CSV.encode())["id"])
     first = client.get("/api/v1/records").json()["items"][0]["id"]
     # rms sources share with law enforcement; an auditor does not read records at all.
-    assert_error(login("aud").get(f"/api/v1/records/{first}"), 404)
-    assert login("aud").get("/api/v1/records").json()["items"] == []
-    assert_error(login("ana").get("/api/v1/records/999999"), 404, "not_found")
+    auditor = login("aud")
+    assert_error(auditor.get(f"/api/v1/records/{first}?purpose=compliance audit"), 404)
+    assert auditor.get("/api/v1/records").json()["items"] == []
+    assert_error(login("ana").get("/api/v1/records/999999?purpose=case 24-001"), 404, "not_found")
 
 
 def test_upload_size_limit(login: Callable[[str], TestClient], store: Any) -> None:

@@ -4,6 +4,7 @@ shows a caveat, logs no console error (a CSP violation is one), and is screensho
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pyotp
@@ -16,9 +17,9 @@ pytestmark = pytest.mark.browser
 
 def first_record_id(site: Site) -> int:
     from fusionhub.policy.identity import actor_for
-    from fusionhub.policy.listing import record_summaries
+    from fusionhub.policy.reader import RecordReader
 
-    return int(record_summaries(site.store, actor_for(site.store, "ana"), limit=1)[0]["id"])
+    return RecordReader(site.store, actor_for(site.store, "ana")).list(limit=1)[0].id
 
 
 def wait_for_map(page: Any) -> None:
@@ -61,9 +62,15 @@ def test_totp_enrolment_page(site: Site, browser: Any) -> None:
     assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0
     check_page(watched, "totp-enrolment")
     secret = page.get_by_test_id("totp-secret").inner_text().strip()
+    totp = pyotp.TOTP(secret)
     page.get_by_label("Password (again)").fill("correct horse battery staple")
-    page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+    page.get_by_label("Code from the app").fill(totp.now())
     page.get_by_role("button", name="Confirm and log in").click()
+    # A code counts once: the app's next code logs in.
+    assert "set up" in page.get_by_role("status").inner_text()
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_label("Authenticator code").fill(totp.at(time.time() + 30))
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{site.url}/")
     assert "newbie" in page.locator(".whoami").inner_text()
     context.close()
@@ -80,7 +87,7 @@ def test_dashboard_page(as_user: Any) -> None:
 def test_sources_page(site: Site, as_user: Any) -> None:
     watched = as_user("ana")
     watched.page.goto(f"{site.url}/sources")
-    assert watched.page.get_by_role("link", name="slmpd").is_visible()
+    assert watched.page.get_by_role("cell", name="slmpd", exact=True).first.is_visible()
     check_page(watched, "sources")
 
 
@@ -128,11 +135,27 @@ def test_record_page(site: Site, as_user: Any) -> None:
 
 def test_record_page_on_a_tablet(site: Site, as_user: Any) -> None:
     watched = as_user("ana", {"width": 820, "height": 1180})
-    watched.page.goto(f"{site.url}/records/{first_record_id(site)}")
+    watched.page.goto(f"{site.url}/records/{first_record_id(site)}?purpose=officer+safety")
     wait_for_map(watched.page)
     width = watched.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 820, f"the page scrolls sideways on a tablet ({width}px)"
     check_page(watched, "record-tablet")
+
+
+def test_record_page_asks_for_a_purpose(site: Site, as_user: Any) -> None:
+    watched = as_user("ana")
+    page = watched.page
+    response = page.goto(f"{site.url}/records/{first_record_id(site)}")
+    assert response.status == 403
+    watched.errors.clear()
+    check_page(watched, "purpose")
+    page.get_by_label("Purpose: a case number or a reason").fill("case 19-0042")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_test_id("purpose").inner_text() == "case 19-0042"
+    # The purpose is kept for the next pages.
+    page.goto(f"{site.url}/records")
+    page.get_by_role("link", name=str(first_record_id(site))).first.click()
+    assert page.get_by_test_id("purpose").inner_text() == "case 19-0042"
 
 
 def test_admin_page(site: Site, as_user: Any) -> None:
@@ -159,7 +182,7 @@ def test_admin_page_refuses_analysts(site: Site, as_user: Any) -> None:
 
 def test_not_found_page(site: Site, as_user: Any) -> None:
     watched = as_user("ana")
-    response = watched.page.goto(f"{site.url}/records/99999999")
+    response = watched.page.goto(f"{site.url}/records/99999999?purpose=case+19-0001")
     assert response.status == 404
     watched.errors.clear()
     check_page(watched, "error-404")
