@@ -49,6 +49,70 @@ def record_show(
         )
 
 
+@record_app.command("submit")
+def record_submit(
+    source: str = typer.Option(..., help="Your agency's source the record enters through."),
+    record_class: str = typer.Option(..., "--class", help="sar, tip or criminal-intelligence."),
+    basis: str = typer.Option(..., help="The facts that make it reasonably indicative of criminal activity."),
+    activity: str = typer.Option(None, help="Suspected criminal activity (required for criminal intelligence)."),
+    protected: list[str] = typer.Option(
+        [],
+        "--protected",
+        help="Protected activity/attribute involved: speech, religion, assembly, petition, "
+        "press, race, ethnicity, national-origin (repeatable).",
+    ),
+    nexus: str = typer.Option(None, help="The criminal or threat nexus (required with --protected)."),
+    person: list[str] = typer.Option([], "--person", help="A person named in it (repeatable)."),
+    narrative: str = typer.Option(None, help="Narrative."),
+    caveat: str = typer.Option(None, help="Handling caveat, e.g. 'TLP:AMBER LES' (default: the source's)."),
+) -> None:
+    """Submit a SAR, tip or criminal intelligence record with its stated basis."""
+    from fusionhub.ingest.sources import parse_caveat
+    from fusionhub.policy.submission import SubmissionBasis, submit_record
+
+    actor = acting_actor()
+    with domain_errors():
+        tlp, handling = parse_caveat(caveat) if caveat else (None, None)
+        record_id = submit_record(
+            STATE.store(),
+            actor,
+            source,
+            record_class,
+            SubmissionBasis(basis, activity, list(protected), nexus),
+            persons=list(person),
+            narrative=narrative,
+            tlp=tlp,
+            handling=handling,
+        )
+    typer.echo(f"record {record_id} stored")
+
+
+@record_app.command("disseminate")
+def record_disseminate(
+    record_ids: list[int],
+    to_agency: str = typer.Option(..., "--to-agency", help="Recipient agency code."),
+    to_person: str = typer.Option(..., "--to-person", help="Recipient person (name, title)."),
+    reason: str = typer.Option(..., help="Why (need to know)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Release records outside the project; recorded to whom, when and why."""
+    from fusionhub.policy.dissemination import disseminate
+
+    actor = acting_actor()
+    with domain_errors():
+        release = disseminate(STATE.store(), actor, list(record_ids), to_agency, to_person, reason)
+    if as_json:
+        print_json(
+            {
+                "released": release.record_ids,
+                "to": release.recipient_agency,
+                "records": [v.to_json() for v in release.views],
+            }
+        )
+        return
+    typer.echo(f"released {len(release.record_ids)} record(s) to {to_person} ({to_agency})")
+
+
 @quarantine_app.command("show")
 def quarantine_show(batch_id: int, as_json: bool = typer.Option(False, "--json")) -> None:
     """List the quarantined rows of an import batch."""

@@ -27,11 +27,15 @@ from fusionhub.model.types.base import inert
 from fusionhub.model.vocabulary import load_vocabulary
 from fusionhub.policy.audit import record_event
 from fusionhub.policy.identity import operator_name
+from fusionhub.policy.rules import load_policy
 from fusionhub.store import Store, utcnow
 from fusionhub.store import tables as t
 from fusionhub.store.followers import notify_followers
 from fusionhub.store.writer import SourceDefaults, WriteCounts, write_chunk
 
+PREDICATE_REFUSAL = (
+    "criminal intelligence is stored only with a criminal predicate; submit it with `fusionhub record submit`"
+)
 Progress = Callable[[int, int, int], None]  # rows read, bytes read, bytes total
 
 
@@ -197,6 +201,7 @@ def _ingest_chunk(
 ) -> None:
     drafts: list[RecordDraft] = []
     rejected: list[dict[str, Any]] = []
+    predicate_classes = set(load_policy().retention.get("predicate_required") or [])
     skipped = 0
     for row in chunk:
         if row.error:
@@ -209,6 +214,10 @@ def _ingest_chunk(
             continue
         if draft is None:
             skipped += 1
+            continue
+        if draft.meta.get("record_class", source.record_class) in predicate_classes:
+            # 28 CFR 23.20(a): no criminal intelligence without its predicate (policy.submission).
+            rejected.append(_quarantine(report, row, PREDICATE_REFUSAL, None))
             continue
         drafts.append(draft)
     now = utcnow()

@@ -59,8 +59,8 @@ class Verdict:
 def decide_read(actor: Actor, facts: RecordFacts, policy: Policy | None = None) -> Verdict:
     policy = policy or load_policy()
     doc = facts.document()
-    for rule in policy.read_rules:
-        if rule.applies_to(actor) and rule.record_clause(actor).matches(doc):
+    for rule, clause in policy.refusals(actor):
+        if clause.matches(doc):
             return Verdict(False, rule.reason, not rule.hide, rule.id)
     return Verdict(True, "allowed")
 

@@ -115,6 +115,7 @@ class RecordReader:
         purpose = self._purpose_or_audit(f"record:{record_id}", {"record_id": record_id}, ip)
         r, s, a = t.record.c, t.source.c, t.agency.c
         refusal: AccessDenied | None = None
+        versions: list[dict[str, Any]] = []
         with self.store.begin() as conn:
             row = conn.execute(
                 select(t.record, s.name.label("source_name"), s.system, s.sharing_terms, a.code.label("agency_code"))
@@ -145,27 +146,26 @@ class RecordReader:
                 record_event(
                     conn, self.actor, "record.view", f"record:{record_id}", {"record_id": record_id}, purpose, ip
                 )
+                versions = [
+                    {
+                        "version": v.version,
+                        "batch_id": v.batch_id,
+                        "received_at": v.received_at.isoformat(),
+                        "superseded_at": v.superseded_at.isoformat(),
+                        "status": v.status,
+                        "reliability": v.reliability,
+                        "validity": v.validity,
+                        "payload": v.payload,
+                    }
+                    for v in conn.execute(
+                        select(t.record_version)
+                        .where(t.record_version.c.record_id == record_id)
+                        .order_by(t.record_version.c.version)
+                    )
+                ]
         if refusal is not None:
             raise refusal
         assert row is not None
-        with self.store.connect() as conn:
-            versions = [
-                {
-                    "version": v.version,
-                    "batch_id": v.batch_id,
-                    "received_at": v.received_at.isoformat(),
-                    "superseded_at": v.superseded_at.isoformat(),
-                    "status": v.status,
-                    "reliability": v.reliability,
-                    "validity": v.validity,
-                    "payload": v.payload,
-                }
-                for v in conn.execute(
-                    select(t.record_version)
-                    .where(t.record_version.c.record_id == record_id)
-                    .order_by(t.record_version.c.version)
-                )
-            ]
         return _view(row, versions)
 
     def _purpose_or_audit(self, subject: str, details: dict[str, Any], ip: str | None) -> str:

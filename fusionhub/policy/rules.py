@@ -156,7 +156,7 @@ def _record_clause(spec: dict[str, Any], actor: Actor) -> Clause:
     return all_of(*parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: compiled rules are cached per policy object
 class Policy:
     version: str
     sha256: str
@@ -178,9 +178,18 @@ class Policy:
     def setting(self, name: str) -> Any:
         return self.identity[name]
 
+    def refusals(self, actor: Actor) -> tuple[tuple[ReadRule, Clause], ...]:
+        """The rules that apply to ``actor``, in order, each with its compiled record clause."""
+        return _refusals(self, actor)
+
     def allowed_clause(self, actor: Actor) -> Clause:
         """The records ``actor`` may read, as one clause: no applying rule refuses them."""
-        return all_of(*(negate(rule.record_clause(actor)) for rule in self.read_rules if rule.applies_to(actor)))
+        return all_of(*(negate(clause) for _, clause in self.refusals(actor)))
+
+
+@lru_cache(maxsize=512)
+def _refusals(policy: Policy, actor: Actor) -> tuple[tuple[ReadRule, Clause], ...]:
+    return tuple((rule, rule.record_clause(actor)) for rule in policy.read_rules if rule.applies_to(actor))
 
 
 def _check_rule(raw: dict[str, Any], origin: str) -> ReadRule:
@@ -255,7 +264,8 @@ def parse_policy(text: str, origin: str) -> Policy:
 
 @lru_cache(maxsize=8)
 def _load(path: str) -> Policy:
-    return parse_policy(Path(path).read_text(encoding="utf-8"), path)
+    resolved = str(Path(path).resolve())
+    return parse_policy(Path(resolved).read_text(encoding="utf-8"), resolved)
 
 
 def load_policy(path: Path | str | None = None) -> Policy:
@@ -263,4 +273,4 @@ def load_policy(path: Path | str | None = None) -> Policy:
     import os
 
     chosen = path or os.environ.get("FUSIONHUB_POLICY") or POLICY_FILE
-    return _load(str(Path(chosen).resolve()))
+    return _load(str(chosen))

@@ -6,9 +6,10 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
 from fusionhub.ingest.sources import add_source, get_source
+from fusionhub.policy.rules import SHARING_TERMS
 from fusionhub.store import Store
 from fusionhub.store import tables as t
 from tests import factories
@@ -22,7 +23,9 @@ def make_source(store: Store, name: str, agency: str, terms: dict[str, bool], ki
     try:
         return get_source(store, name).id
     except Exception:
-        return add_source(store, name, agency, kind, sharing_terms=terms).id
+        # Every term explicit: the kind's default terms must not creep in.
+        explicit = {term: bool(terms.get(term)) for term in SHARING_TERMS}
+        return add_source(store, name, agency, kind, sharing_terms=explicit).id
 
 
 def make_record(
@@ -37,9 +40,25 @@ def make_record(
     review_due: datetime | None = None,
     name: str = "Jane Roe",
     key: str | None = None,
+    conn: Connection | None = None,
 ) -> int:
-    """One record with a Person entity; returns its id."""
-    with store.begin() as conn:
+    """One record with a Person entity; returns its id (inside ``conn`` when given)."""
+    if conn is None:
+        with store.begin() as own:
+            return make_record(
+                store,
+                source_id,
+                record_class=record_class,
+                tlp=tlp,
+                handling=handling,
+                status=status,
+                received=received,
+                review_due=review_due,
+                name=name,
+                key=key,
+                conn=own,
+            )
+    if True:
         agency_id = conn.execute(select(t.source.c.agency_id).where(t.source.c.id == source_id)).scalar_one()
         seq = store.allocate_seq(conn)
         payload: dict[str, Any] = {
