@@ -82,6 +82,9 @@ class Authenticated:
         auth = auth_module()
         store = get_store(request)
         actor: Actor
+        if bearer is None and "authorization" in request.headers:
+            # A credential that is not a bearer token is refused, never ignored in favour of a cookie.
+            raise ApiError(401, "token_invalid", "the Authorization header must be 'Bearer <token>'")
         if bearer is not None:
             if self.scope is None:
                 raise ApiError(403, "session_required", "this needs a browser session, not an API token")

@@ -57,6 +57,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "It already exists or conflicts with the current state.",
         413: "The request body is larger than allowed.",
         415: "The body has a media type this operation does not accept.",
+        503: "A service the operation needs is busy or unavailable; try again.",
         422: "The request is well formed but its values are not valid.",
         423: "The account is locked after too many failed logins.",
     }
@@ -94,6 +95,13 @@ def _domain_map() -> list[tuple[type[Exception], int, str]]:
         (RegistryError, 409, "registry_error"),
         (StoreError, 503, "store_unavailable"),
     ]
+    try:
+        query = importlib.import_module("fusionhub.search.query")
+        engine = importlib.import_module("fusionhub.search.engine")
+        mapping.insert(0, (query.QuerySyntaxError, 422, "query_syntax"))
+        mapping.insert(0, (engine.IndexBusy, 503, "index_busy"))
+    except ImportError:  # search not in this build
+        pass
     try:
         auth = importlib.import_module("fusionhub.policy.auth")
     except ImportError:

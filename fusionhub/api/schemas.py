@@ -2,9 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+# The vocabularies as the OpenAPI document states them (tests/api check they match the domain's).
+AgencyKind = Literal[
+    "law-enforcement", "federal", "state", "tribal", "private-sector", "public-health", "fire-ems", "other"
+]
+SourceKind = Literal[
+    "rms", "cad", "lpr", "jail", "private-sector", "federal-feed", "tip-line", "sar-intake", "registry", "intelligence"
+]
+RecordClass = Literal[
+    "incident",
+    "call-for-service",
+    "arrest",
+    "lpr-read",
+    "tip",
+    "sar",
+    "criminal-intelligence",
+    "alert",
+    "person-record",
+]
+Role = Literal["analyst", "supervisor", "privacy-officer", "field-user", "partner", "auditor", "administrator"]
+Scope = Literal[
+    "records:read", "search", "records:write", "export", "audit:read", "users:manage", "retention", "redress"
+]
+CAVEAT_PATTERN = r"^(TLP:)?(CLEAR|GREEN|AMBER|AMBER\+STRICT|RED)( (LES|CUI|FOUO|PRIVACY|NO-PRIVATE-SECTOR|ORCON))*$"
+
+
+class SharingTerms(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    law_enforcement_only: bool | None = None
+    no_private_sector: bool | None = None
+    agency_only: bool | None = None
+    originator_approval: bool | None = None
 
 
 class Login(BaseModel):
@@ -21,13 +53,13 @@ class Me(BaseModel):
 
 
 class TokenRequest(BaseModel):
-    scopes: list[str] = Field(min_length=1, max_length=32)
+    scopes: list[Scope] = Field(min_length=1, max_length=8)
     expires_in: int = Field(default=86400, ge=60, le=90 * 86400, description="Seconds until the token expires.")
 
 
 class TokenCreated(BaseModel):
     token: str = Field(description="Shown once; send as `Authorization: Bearer <token>`.")
-    scopes: list[str]
+    scopes: list[Scope]
     expires_in: int
 
 
@@ -40,7 +72,7 @@ class AgencyOut(BaseModel):
 class AgencyIn(BaseModel):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str | None = Field(default=None, max_length=255)
-    kind: str = "law-enforcement"
+    kind: AgencyKind = "law-enforcement"
 
 
 class SourceOut(BaseModel):
@@ -63,15 +95,15 @@ class SourceOut(BaseModel):
 class SourceIn(BaseModel):
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
     agency: str = Field(min_length=1, max_length=64)
-    kind: str = Field(min_length=1, max_length=32)
+    kind: SourceKind
     system: str | None = Field(default=None, max_length=128)
-    reliability: str | None = Field(default=None, max_length=1)
-    validity: str | None = Field(default=None, max_length=1)
+    reliability: str | None = Field(default=None, pattern="^[A-F]$", description="Source reliability A-F.")
+    validity: str | None = Field(default=None, pattern="^[1-6]$", description="Information validity 1-6.")
     caveat: str | None = Field(
-        default=None, max_length=255, description="Default handling caveat, e.g. 'TLP:AMBER LES'."
+        default=None, pattern=CAVEAT_PATTERN, description="Default handling caveat, e.g. 'TLP:AMBER LES'."
     )
-    record_class: str | None = Field(default=None, max_length=32)
-    sharing_terms: dict[str, bool] = Field(default_factory=dict)
+    record_class: RecordClass | None = None
+    sharing_terms: SharingTerms = Field(default_factory=SharingTerms)
     profile: str | None = Field(default=None, max_length=64, description="A shipped mapping profile's name.")
 
 
@@ -90,7 +122,7 @@ class UserOut(BaseModel):
 class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@-]+$")
     agency: str = Field(min_length=1, max_length=64)
-    roles: list[str] = Field(min_length=1, max_length=8)
+    roles: list[Role] = Field(min_length=1, max_length=7)
     display_name: str | None = Field(default=None, max_length=255)
     password: str | None = Field(default=None, min_length=12, max_length=1024)
 
@@ -178,3 +210,74 @@ class RecordSummary(BaseModel):
     occurred_at: str | None
     version: int
     status: str
+
+
+class SearchHitOut(BaseModel):
+    record_id: int
+    entity_type: str
+    entity_id: str | None
+    score: float
+    caption: str
+    matched: list[dict[str, Any]] = Field(description="Which field of the query matched and how.")
+    provenance: dict[str, Any]
+
+
+class FacetBucket(BaseModel):
+    value: Any
+    count: int
+
+
+class SearchOut(BaseModel):
+    query: str
+    total: int = Field(description="Readable records that match; the policy runs inside the index query.")
+    hits: list[SearchHitOut]
+    facets: dict[str, list[FacetBucket]]
+    limit: int
+    offset: int
+    warnings: list[str]
+    next_cursor: str | None
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    ts: str
+    username: str
+    action: str
+    subject: str | None
+    purpose: str | None
+    ip: str | None
+    details: dict[str, Any]
+
+
+class ChainStatus(BaseModel):
+    ok: bool
+    events: int
+    head_seq: int
+    checkpoint_seq: int | None
+    first_bad: int | None
+    problem: str | None
+    seconds: float
+
+
+class ReviewItemOut(BaseModel):
+    record_id: int
+    record_class: str
+    agency: str
+    received_at: str
+    review_due: str
+    overdue: bool
+    criminal_activity: str | None
+
+
+class ValidateIn(BaseModel):
+    justification: str = Field(
+        min_length=10,
+        max_length=4000,
+        pattern=r"^(\s*\S){10}[\s\S]*$",
+        description="Why the record is kept (28 CFR 23.20(h)); ten or more characters besides spaces.",
+    )
+
+
+class Validated(BaseModel):
+    record_id: int
+    review_due: str

@@ -50,6 +50,11 @@ def _sources_with_freshness(request: Request) -> list[dict[str, Any]]:
 def dashboard(request: Request, actor: PageActor) -> Response:
     store = get_store(request)
     imports = list_batches(store, _agency_scope(actor), limit=10) if actor.has(*IMPORT_ROLES) else []
+    review = None
+    if actor.has("analyst", "supervisor", "privacy-officer"):
+        from fusionhub.policy.retention import review_queue
+
+        review = review_queue(store, actor, within_days=90)
     return render(
         request,
         "dashboard.html",
@@ -57,6 +62,7 @@ def dashboard(request: Request, actor: PageActor) -> Response:
         "Dashboard",
         sources=_sources_with_freshness(request),
         imports=imports,
+        review=review,
     )
 
 

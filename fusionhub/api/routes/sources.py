@@ -41,11 +41,11 @@ def get_source(name: str, _actor: SourceReader, store: StoreDep) -> SourceOut:
     return source_out(source, freshness(store))
 
 
-@router.post("", response_model=SourceOut, status_code=201, responses=responses(*AUTH_ERRORS, 409))
+@router.post("", response_model=SourceOut, status_code=201, responses=responses(*AUTH_ERRORS, 404, 409))
 def add_source(body: SourceIn, _actor: Administrator, store: StoreDep) -> SourceOut:
     """Register a source (administrators). Profiles are limited to the shipped ones over HTTP."""
     if body.profile and body.profile not in shipped_profiles():
-        raise ApiError(422, "invalid_value", f"unknown profile {body.profile!r}", {"shipped": shipped_profiles()})
+        raise ApiError(404, "not_found", f"no shipped profile {body.profile!r}", {"shipped": shipped_profiles()})
     source = registry.add_source(
         store,
         body.name,
@@ -56,7 +56,7 @@ def add_source(body: SourceIn, _actor: Administrator, store: StoreDep) -> Source
         body.validity,
         body.caveat,
         body.record_class,
-        body.sharing_terms,
+        {k: v for k, v in body.sharing_terms.model_dump().items() if v is not None},
         body.profile,
     )
     return source_out(source, {})

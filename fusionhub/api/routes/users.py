@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from fusionhub.api.deps import Administrator, StoreDep, auth_module
-from fusionhub.api.errors import AUTH_ERRORS, responses
+from fusionhub.api.errors import AUTH_ERRORS, ApiError, responses
 from fusionhub.api.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 from fusionhub.api.schemas import PasswordIn, UserIn, UserOut
 from fusionhub.policy.identity import UserInfo, actor_for, add_user, list_users
@@ -46,7 +46,9 @@ def users(
 @router.post("", response_model=UserOut, status_code=201, responses=responses(*AUTH_ERRORS, 409))
 def create_user(body: UserIn, actor: Administrator, store: StoreDep) -> UserOut:
     """Add a user; with ``password`` the account can log in (and enrols TOTP at first login)."""
-    add_user(store, body.username, body.agency, body.roles, body.display_name, password=body.password, by=actor)
+    if any(u.username == body.username for u in list_users(store)):
+        raise ApiError(409, "conflict", f"user {body.username} already exists")
+    add_user(store, body.username, body.agency, list(body.roles), body.display_name, password=body.password, by=actor)
     return user_out(next(u for u in list_users(store) if u.username == body.username))
 
 

@@ -1,0 +1,143 @@
+"""The search page: one query box, facets, highlighted matches, provenance, hits on a map."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from markupsafe import Markup, escape
+
+from fusionhub.api.deps import get_store
+from fusionhub.policy.places import record_points
+from fusionhub.search.engine import SORTS
+from fusionhub.search.query import QuerySyntaxError
+from fusionhub.search.service import search
+from fusionhub.web.caveats import combined
+from fusionhub.web.pages import PageActor, client_ip, remember_purpose, render, stated_purpose
+
+router = APIRouter(include_in_schema=False)
+PAGE = 20
+#: Facet name -> the query field that narrows to one of its values.
+FACET_FIELDS = {
+    "agency": "agency",
+    "source": "source",
+    "entity_type": "type",
+    "record_class": "class",
+    "caveat": "caveat",
+    "year": "when",
+}
+
+
+def highlight(text: str, terms: list[str]) -> Markup:
+    """``text`` escaped, with every matched term wrapped in <mark> (case-insensitive)."""
+    words = sorted({w for term in terms for w in re.split(r"\s+", term) if len(w) > 1}, key=len, reverse=True)
+    if not words:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    out = Markup("")
+    last = 0
+    for match in pattern.finditer(text):
+        out += escape(text[last : match.start()]) + Markup("<mark>") + escape(match.group(0)) + Markup("</mark>")
+        last = match.end()
+    return out + escape(text[last:])
+
+
+def _terms(matched: list[dict[str, Any]]) -> list[str]:
+    terms = []
+    for m in matched:
+        for key in ("value", "query"):
+            value = m.get(key)
+            if isinstance(value, str):
+                terms.append(value)
+    return terms
+
+
+def _narrow(query: str, facet: str, value: Any) -> str:
+    text = str(value)
+    if facet == "entity_type":
+        text = text.lower()
+    if " " in text or ":" in text:
+        text = f'"{text}"'
+    return f"{query} {FACET_FIELDS.get(facet, facet)}:{text}".strip()
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    actor: PageActor,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "relevance",
+    start: Annotated[int, Query(ge=0)] = 0,
+    purpose: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    stated = purpose or stated_purpose(request)
+    result = None
+    error = None
+    hits: list[dict[str, Any]] = []
+    if q.strip():
+        try:
+            result = search(
+                get_store(request),
+                actor,
+                q,
+                stated,
+                limit=PAGE,
+                offset=start,
+                sort=sort if sort in SORTS else "relevance",
+            )
+        except QuerySyntaxError as exc:
+            error = str(exc)
+    if result is not None:
+        points = record_points(get_store(request), actor, [h.record_id for h in result.hits])
+        for hit in result.hits:
+            terms = _terms(hit.matched)
+            hits.append({"hit": hit, "caption": highlight(hit.caption, terms), "points": points.get(hit.record_id, [])})
+    markers = [
+        {
+            "lat": lat,
+            "lon": lon,
+            "label": f"{h['hit'].caption} (record {h['hit'].record_id})",
+            "href": f"/records/{h['hit'].record_id}",
+        }
+        for h in hits
+        for lat, lon in h["points"]
+    ]
+    caveat = combined(
+        (h["hit"].provenance["caveat"].split()[0].removeprefix("TLP:"), h["hit"].provenance["caveat"].split()[1:])
+        for h in hits
+    )
+    facets = {
+        name: [{**b, "href": "/search?q=" + _quote(_narrow(q, name, b["value"]))} for b in buckets]
+        for name, buckets in (result.facets if result else {}).items()
+    }
+    response = render(
+        request,
+        "search.html",
+        actor,
+        "Search",
+        caveat=caveat,
+        purpose=stated,
+        q=q,
+        sort=sort,
+        sorts=SORTS,
+        result=result,
+        hits=hits,
+        facets=facets,
+        error=error,
+        markers=markers,
+        start=start,
+        later=start + PAGE if result and start + PAGE < result.total else None,
+        earlier=max(0, start - PAGE) if start else None,
+        ip=client_ip(request),
+    )
+    if purpose:
+        remember_purpose(request, response, purpose)
+    return response
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text)
