@@ -77,6 +77,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "root": account(store, "root", ("administrator",), "SLMPD"),
         "aud": account(store, "aud", ("auditor",), "SLMPD"),
         "po": account(store, "po", ("privacy-officer",), "SLMPD"),
+        "eve": account(store, "eve", ("analyst",), "SLMPD"),
     }
     factories.user(store, "newbie", "SLMPD", ("analyst",))
     from fusionhub.policy import auth

@@ -76,9 +76,9 @@ def test_totp_enrolment_page(site: Site, browser: Any) -> None:
     context.close()
 
 
-def test_dashboard_page(as_user: Any) -> None:
+def test_dashboard_page(site: Site, as_user: Any) -> None:
     watched = as_user("ana")
-    watched.page.goto("/".join([watched.page.url.split("/login")[0].rstrip("/"), ""]))
+    watched.page.goto(f"{site.url}/")
     assert watched.page.get_by_role("heading", name="Data sources and their freshness").is_visible()
     assert watched.page.get_by_role("cell", name="slmpd").first.is_visible()
     check_page(watched, "dashboard")
@@ -186,6 +186,23 @@ def test_not_found_page(site: Site, as_user: Any) -> None:
     assert response.status == 404
     watched.errors.clear()
     check_page(watched, "error-404")
+
+
+def test_audit_page(site: Site, as_user: Any) -> None:
+    watched = as_user("aud")
+    watched.page.goto(f"{site.url}/audit?user=ana")
+    page = watched.page
+    assert page.locator("tbody tr").count() >= 1
+    page.get_by_role("link", name="Verify the whole chain now").click()
+    assert page.get_by_test_id("chain-status").inner_text().startswith("Intact")
+    check_page(watched, "audit")
+
+
+def test_retention_page(site: Site, as_user: Any) -> None:
+    watched = as_user("po")
+    watched.page.goto(f"{site.url}/retention?within_days=3650")
+    assert watched.page.get_by_role("heading", name="Retention review").is_visible()
+    check_page(watched, "retention")
 
 
 def test_keyboard_skip_link(site: Site, as_user: Any) -> None:
