@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from fusionhub.api import errors, routes
+from fusionhub.api.deps import SessionCache
 from fusionhub.api.jobs import ImportJobs
 from fusionhub.api.middleware import DEFAULT_BODY_LIMIT, BodySizeLimit, SecurityHeaders
 from fusionhub.policy import audit
@@ -70,6 +71,7 @@ def create_app(store: Store, secure_cookies: bool = True, import_workers: int = 
     app.state.store = store
     app.state.secure_cookies = secure_cookies
     app.state.imports = jobs
+    app.state.sessions = SessionCache()
     app.include_router(api_router())
 
     from fusionhub.web import pages

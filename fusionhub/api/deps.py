@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import importlib
+import threading
+import time
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -27,6 +29,46 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _bearer = HTTPBearer(auto_error=False, description="A scoped API token from `POST /api/v1/auth/tokens`.")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="The browser session after /login.")
+
+
+class SessionCache:
+    """Sessions checked by the policy within the last ``ttl`` seconds, per app.
+
+    ``session_actor`` is a write (it touches last-seen for the idle lock); a page with
+    its htmx requests and scripts would otherwise pay one write per request. Logging
+    out through this app evicts at once; a session ended elsewhere (user disabled,
+    idle lock) is refused within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._seen: dict[str, tuple[Actor, float]] = {}
+        self._lock = threading.Lock()
+
+    def actor(self, store: Store, token: str) -> Actor:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seen.get(token)
+        if hit is not None and now - hit[1] < self.ttl:
+            return hit[0]
+        actor: Actor = auth_module().session_actor(store, token)
+        with self._lock:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            self._seen[token] = (actor, now)
+        return actor
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._seen.pop(token, None)
+
+
+def session_actor(request: Request, token: str) -> Actor:
+    cache: SessionCache | None = getattr(request.app.state, "sessions", None)
+    if cache is None:
+        actor: Actor = auth_module().session_actor(get_store(request), token)
+        return actor
+    return cache.actor(get_store(request), token)
 
 
 def get_store(request: Request) -> Store:
@@ -90,7 +132,7 @@ class Authenticated:
                 raise ApiError(403, "session_required", "this needs a browser session, not an API token")
             actor = auth.token_actor(store, bearer.credentials, self.scope)
         elif session:
-            actor = auth.session_actor(store, session)
+            actor = session_actor(request, session)
             await check_csrf(request)
         else:
             raise ApiError(401, "not_authenticated", "log in, or send a bearer token")

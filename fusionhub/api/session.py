@@ -27,6 +27,9 @@ def start_session(request: Request, response: Response, actor: Actor) -> str:
 def end_session(request: Request, response: Response) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
+        cache = getattr(request.app.state, "sessions", None)
+        if cache is not None:
+            cache.forget(token)
         auth_module().end_session(get_store(request), token)
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(name, path="/")

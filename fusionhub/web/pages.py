@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from fusionhub.api.deps import CSRF_COOKIE, SESSION_COOKIE, auth_module, check_csrf, get_store
+from fusionhub.api.deps import CSRF_COOKIE, SESSION_COOKIE, auth_module, check_csrf, get_store, session_actor
 from fusionhub.api.errors import ApiError
 from fusionhub.api.session import end_session, start_session
 from fusionhub.policy.actor import Actor
@@ -44,7 +44,7 @@ async def page_actor(request: Request) -> Actor:
         raise LoginRedirect(target)
     auth = auth_module()
     try:
-        actor: Actor = auth.session_actor(get_store(request), token)
+        actor: Actor = session_actor(request, token)
     except auth.AuthError as exc:
         raise LoginRedirect(target) from exc
     await check_csrf(request)

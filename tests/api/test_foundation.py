@@ -125,3 +125,10 @@ def test_openapi_lists_every_route_with_error_responses(app_client: TestClient) 
                 if status.startswith(("4", "5")):
                     ref = response["content"]["application/json"]["schema"]["$ref"]
                     assert ref.endswith("/ErrorBody"), (method, path, status)
+
+
+def test_logout_ends_the_session_at_once(login: Callable[[str], TestClient]) -> None:
+    client = login("ana")
+    assert client.get("/api/v1/auth/me").status_code == 200  # now cached as checked
+    assert client.post("/api/v1/auth/logout").status_code == 204
+    assert_error(client.get("/api/v1/auth/me"), 401)
