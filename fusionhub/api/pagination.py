@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Path
 from pydantic import BaseModel
 
 from fusionhub.api.errors import ApiError
@@ -42,11 +43,16 @@ def decode_cursor(cursor: str | None) -> Any:
         raise ApiError(400, "bad_cursor", "the cursor is not one this API gave out") from exc
 
 
-def decode_int_cursor(cursor: str | None) -> int | None:
+#: Largest values of the store's integer columns (PostgreSQL INTEGER and BIGINT).
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def decode_int_cursor(cursor: str | None, maximum: int = INT64_MAX) -> int | None:
     value = decode_cursor(cursor)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= maximum:
         raise ApiError(400, "bad_cursor", "the cursor is not one this API gave out")
     return value
 
@@ -56,3 +62,8 @@ def page_of(items: list[T], limit: int, key: Any) -> Page[T]:
     more = len(items) > limit
     items = items[:limit]
     return Page[T](items=items, next_cursor=encode_cursor(key(items[-1])) if more and items else None)
+
+
+#: Path parameters naming rows by id, bounded by their column so a huge number is a 404, not a 500.
+SmallId = Annotated[int, Path(ge=1, le=INT32_MAX)]
+BigId = Annotated[int, Path(ge=1, le=INT64_MAX)]

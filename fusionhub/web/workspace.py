@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from fusionhub.api.deps import get_store
 from fusionhub.api.errors import ApiError
+from fusionhub.api.pagination import INT32_MAX, INT64_MAX, BigId, SmallId
 from fusionhub.ingest import sources as registry
 from fusionhub.ingest.batches import freshness, get_batch, list_batches, quarantined_rows
 from fusionhub.ingest.profile import shipped_profiles
@@ -72,7 +73,9 @@ def sources_page(request: Request, actor: PageActor) -> Response:
 
 
 @router.get("/imports")
-def imports_page(request: Request, actor: PageActor, before: Annotated[int | None, Query(ge=1)] = None) -> Response:
+def imports_page(
+    request: Request, actor: PageActor, before: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None
+) -> Response:
     require(actor, *IMPORT_ROLES)
     store = get_store(request)
     batches = list_batches(store, _agency_scope(actor), before, 51)
@@ -102,7 +105,10 @@ def import_job_fragment(request: Request, job_id: str, actor: PageActor) -> Resp
 
 @router.get("/imports/{batch_id}")
 def import_page(
-    request: Request, batch_id: int, actor: PageActor, after: Annotated[int | None, Query(ge=0)] = None
+    request: Request,
+    batch_id: SmallId,
+    actor: PageActor,
+    after: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
 ) -> Response:
     require(actor, *IMPORT_ROLES)
     store = get_store(request)
@@ -127,7 +133,7 @@ def import_page(
 def records_page(
     request: Request,
     actor: PageActor,
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
     record_class: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
     views = RecordReader(get_store(request), actor, stated_purpose(request)).list(
@@ -175,7 +181,7 @@ def _points(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @router.get("/records/{record_id}")
 def record_page(
-    request: Request, record_id: int, actor: PageActor, purpose: Annotated[str | None, Query(max_length=500)] = None
+    request: Request, record_id: BigId, actor: PageActor, purpose: Annotated[str | None, Query(max_length=500)] = None
 ) -> Response:
     stated = purpose or stated_purpose(request)
     try:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from fusionhub.api.deps import Auditor, StoreDep
 from fusionhub.api.errors import AUTH_ERRORS, responses
-from fusionhub.api.pagination import MAX_LIMIT, Page, decode_int_cursor, encode_cursor
+from fusionhub.api.pagination import INT64_MAX, MAX_LIMIT, Page, decode_int_cursor, encode_cursor
 from fusionhub.api.schemas import AuditEventOut, ChainStatus
 from fusionhub.policy import audit
 
@@ -23,7 +23,9 @@ def events(
     store: StoreDep,
     user: Annotated[str | None, Query(max_length=128)] = None,
     subject: Annotated[str | None, Query(max_length=255, description="e.g. record:42 or user:ana")] = None,
-    record_id: Annotated[int | None, Query(ge=1, description="Every event that touched this record.")] = None,
+    record_id: Annotated[
+        int | None, Query(ge=1, le=INT64_MAX, description="Every event that touched this record.")
+    ] = None,
     action: Annotated[str | None, Query(max_length=64, description="An action; * is a wildcard.")] = None,
     text: Annotated[str | None, Query(max_length=200)] = None,
     since: datetime | None = None,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from fusionhub.api.deps import CSRF_COOKIE, Administrator, AnyUser, StoreDep, auth_module
 from fusionhub.api.errors import AUTH_ERRORS, ApiError, responses
+from fusionhub.api.pagination import SmallId
 from fusionhub.api.schemas import Login, Me, TokenCreated, TokenRequest
 from fusionhub.api.session import end_session, start_session
 
@@ -54,7 +55,7 @@ def create_token(body: TokenRequest, actor: AnyUser, store: StoreDep) -> TokenCr
 
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=responses(*AUTH_ERRORS, 404))
-def revoke_token(token_id: int, actor: Administrator, store: StoreDep) -> Response:
+def revoke_token(token_id: SmallId, actor: Administrator, store: StoreDep) -> Response:
     """Revoke an API token (administrators)."""
     auth_module().revoke_api_token(store, token_id, by=actor)
     return Response(status_code=204)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fusionhub.api.deps import Importer, ImportViewer, StoreDep
 from fusionhub.api.errors import AUTH_ERRORS, ApiError, responses
 from fusionhub.api.jobs import ImportJobs
-from fusionhub.api.pagination import MAX_LIMIT, Page, decode_int_cursor, encode_cursor
+from fusionhub.api.pagination import INT32_MAX, MAX_LIMIT, Page, SmallId, decode_int_cursor, encode_cursor
 from fusionhub.api.schemas import BatchOut, ImportJobOut, QuarantinedRow
 from fusionhub.ingest import sources as registry
 from fusionhub.ingest.batches import Batch, get_batch, list_batches, quarantined_rows
@@ -117,19 +117,19 @@ def batches(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Page[BatchOut]:
     """Imports, newest first: your agency's, or every agency's for administrators and privacy officers."""
-    rows = list_batches(store, _agency_scope(actor), decode_int_cursor(cursor), limit + 1, source)
+    rows = list_batches(store, _agency_scope(actor), decode_int_cursor(cursor, INT32_MAX), limit + 1, source)
     items = [BatchOut(**b.to_json()) for b in rows[:limit]]
     return Page[BatchOut](items=items, next_cursor=encode_cursor(rows[limit - 1].id) if len(rows) > limit else None)
 
 
 @router.get("/{batch_id}", response_model=BatchOut, responses=responses(*AUTH_ERRORS, 404))
-def batch(batch_id: int, actor: ImportViewer, store: StoreDep) -> BatchOut:
+def batch(batch_id: SmallId, actor: ImportViewer, store: StoreDep) -> BatchOut:
     return BatchOut(**_may_see(actor, get_batch(store, batch_id)).to_json())
 
 
 @router.get("/{batch_id}/quarantine", response_model=Page[QuarantinedRow], responses=responses(*AUTH_ERRORS, 400, 404))
 def quarantine(
-    batch_id: int,
+    batch_id: SmallId,
     actor: ImportViewer,
     store: StoreDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request
 
 from fusionhub.api.deps import RecordReaderActor, StoreDep
 from fusionhub.api.errors import AUTH_ERRORS, responses
-from fusionhub.api.pagination import MAX_LIMIT, Page, decode_int_cursor, encode_cursor
+from fusionhub.api.pagination import MAX_LIMIT, BigId, Page, decode_int_cursor, encode_cursor
 from fusionhub.api.schemas import RecordOut, RecordSummary
 from fusionhub.policy.reader import RecordReader, RecordView
 
@@ -67,7 +67,7 @@ def list_records(
 
 @router.get("/{record_id}", response_model=RecordOut, responses=responses(*AUTH_ERRORS, 404))
 def get_record(
-    record_id: int,
+    record_id: BigId,
     request: Request,
     actor: RecordReaderActor,
     store: StoreDep,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from fusionhub.api.deps import RetentionReviewer, StoreDep
 from fusionhub.api.errors import AUTH_ERRORS, ApiError, responses
+from fusionhub.api.pagination import BigId
 from fusionhub.api.schemas import ReviewItemOut, Validated, ValidateIn
 from fusionhub.model.types import InvalidValue
 from fusionhub.policy import retention
@@ -26,7 +27,7 @@ def queue(
 
 
 @router.post("/{record_id}/validate", response_model=Validated, responses=responses(*AUTH_ERRORS, 404, 409))
-def validate(record_id: int, body: ValidateIn, actor: RetentionReviewer, store: StoreDep) -> Validated:
+def validate(record_id: BigId, body: ValidateIn, actor: RetentionReviewer, store: StoreDep) -> Validated:
     """Validate a record for continued retention, with the justification; sets its next review."""
     try:
         due = retention.validate(store, actor, record_id, body.justification)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from fusionhub.api.deps import get_store
+from fusionhub.api.pagination import INT32_MAX, INT64_MAX
 from fusionhub.policy import audit
 from fusionhub.web.pages import PageActor, render, require
 
@@ -33,11 +34,11 @@ def audit_page(
     actor: PageActor,
     user: Annotated[str | None, Query(max_length=128)] = None,
     subject: Annotated[str | None, Query(max_length=255)] = None,
-    record_id: Annotated[int | None, Query(ge=1)] = None,
+    record_id: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[str | None, Query(max_length=40)] = None,
     until: Annotated[str | None, Query(max_length=40)] = None,
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
     verify: bool = False,
 ) -> Response:
     require(actor, *audit.AUDIT_READERS)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from fusionhub.api.deps import get_store
+from fusionhub.api.pagination import BigId
 from fusionhub.policy import retention
 from fusionhub.web.pages import PageActor, render, require
 
@@ -42,7 +43,7 @@ def retention_page(
 @router.post("/retention/{record_id}/validate")
 def retention_validate(
     request: Request,
-    record_id: int,
+    record_id: BigId,
     actor: PageActor,
     justification: Annotated[str, Form(max_length=4000)],
 ) -> Response:

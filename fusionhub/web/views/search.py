@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from markupsafe import Markup, escape
 
 from fusionhub.api.deps import get_store
+from fusionhub.api.pagination import INT32_MAX
 from fusionhub.policy.places import record_points
 from fusionhub.search.engine import SORTS
 from fusionhub.search.query import QuerySyntaxError
@@ -69,7 +70,7 @@ def search_page(
     actor: PageActor,
     q: Annotated[str, Query(max_length=2000)] = "",
     sort: Annotated[str, Query(max_length=20)] = "relevance",
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
     purpose: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     stated = purpose or stated_purpose(request)
