@@ -33,11 +33,19 @@ def record_show(
         f"source {prov['source']} ({prov['agency']}, {prov['system']}) id {prov['source_record_id']}  "
         f"batch {prov['batch_id']}  received {prov['received_at']}  graded {prov['reliability']}{prov['validity']}"
     )
-    typer.echo(f"review due {view.review_due}")
+    typer.echo(f"review due {view.review_due}" + ("  DISPUTED: a correction request is open" if view.disputed else ""))
+    grade = f"[{view.reliability}{view.validity}]"
+    if view.predicate:
+        pred = view.predicate
+        typer.echo(
+            f"basis (submitted by {pred['submitted_by']}): {pred['basis']}"
+            + (f"  | criminal activity: {pred['criminal_activity']}" if pred["criminal_activity"] else "")
+            + (f"  | nexus: {pred['nexus']}" if pred["nexus"] else "")
+        )
     for entity in body["entities"]:
         typer.echo(f"  {entity['schema']} ({entity['key']}) {entity['id']}")
         for prop, values in entity["properties"].items():
-            shown = [v if isinstance(v, str) else f"{v[0]}  (as sent: {v[1]!r})" for v in values]
+            shown = [f"{v} {grade}" if isinstance(v, str) else f"{v[0]} {grade}  (as sent: {v[1]!r})" for v in values]
             typer.echo(f"    {prop}: {' | '.join(shown)}")
     for dropped in body["dropped"]:
         typer.echo(

@@ -70,6 +70,10 @@ class RecordView:
     occurred_at: str | None
     payload: dict[str, Any]
     versions: list[dict[str, Any]]
+    #: An open correction/redress request questions this record.
+    disputed: bool = False
+    #: The submitter's stated basis; for criminal intelligence, its criminal predicate.
+    predicate: dict[str, Any] | None = None
 
     @property
     def caveat(self) -> str:
@@ -101,6 +105,11 @@ class RecordView:
             "dropped": self.payload.get("dropped", []),
             "unmapped": self.payload.get("unmapped", {}),
             "versions": self.versions,
+            "disputed": self.disputed,
+            "predicate": self.predicate,
+            "corrections": self.payload.get("corrections", []),
+            # Every value inherits its record's grading: source reliability + content validity.
+            "grading": {"reliability": self.reliability, "validity": self.validity},
         }
 
 
@@ -166,7 +175,25 @@ class RecordReader:
         if refusal is not None:
             raise refusal
         assert row is not None
-        return _view(row, versions)
+        view = _view(row, versions)
+        from fusionhub.policy.redress import open_disputes
+        from fusionhub.store import policy_tables as pt
+
+        with self.store.connect() as conn:
+            view.disputed = open_disputes(conn, record_id) > 0
+            basis = conn.execute(
+                select(pt.criminal_predicate).where(pt.criminal_predicate.c.record_id == record_id)
+            ).first()
+        if basis is not None:
+            view.predicate = {
+                "criminal_activity": basis.criminal_activity,
+                "basis": basis.basis,
+                "protected_activity": basis.protected_activity,
+                "nexus": basis.nexus,
+                "submitted_by": basis.submitted_by,
+                "submitted_at": str(basis.submitted_at),
+            }
+        return view
 
     def _purpose_or_audit(self, subject: str, details: dict[str, Any], ip: str | None) -> str:
         try:

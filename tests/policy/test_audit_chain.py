@@ -46,9 +46,10 @@ def _cli_verify(store: Store) -> tuple[int, str]:
 def test_intact_chain_verifies_and_is_checkpointed(store: Store) -> None:
     _events(store)
     result = verify(store)
-    assert result.ok and result.events == 6 and result.head_seq == 6
+    # Six views, and the policy in force recorded once by the first event of the process.
+    assert result.ok and result.events == 7 and result.head_seq == 7
     point = read_checkpoint(bind(store))
-    assert point is not None and point.seq == 6
+    assert point is not None and point.seq == 7
     code, output = _cli_verify(store)
     assert code == 0 and "intact" in output
 
@@ -68,7 +69,7 @@ def test_rolled_back_action_leaves_no_event(store: Store) -> None:
         record_event(conn, "ana", "export", None, {})
         raise RuntimeError("the export failed")
     result = verify(store)
-    assert result.ok and result.events == 2
+    assert result.ok and result.events == 3
 
 
 def test_edited_event_is_named(store: Store) -> None:
@@ -93,7 +94,7 @@ def test_deleting_newest_events_and_head_is_caught_by_checkpoint(store: Store) -
         fourth = conn.execute(text("SELECT hash FROM audit_event WHERE id = 4")).scalar_one()
     _tamper(
         store,
-        "DELETE FROM audit_event WHERE id > 4",
+        "DELETE FROM audit_event WHERE id > 4",  # the three newest
         f"UPDATE audit_head SET seq = 4, hash = '{fourth}'",
     )
     result = verify(store)
@@ -102,9 +103,9 @@ def test_deleting_newest_events_and_head_is_caught_by_checkpoint(store: Store) -
 
 def test_deleting_newest_events_only_is_caught_by_head(store: Store) -> None:
     _events(store)
-    _tamper(store, "DELETE FROM audit_event WHERE id = 6")
+    _tamper(store, "DELETE FROM audit_event WHERE id = 7")
     result = verify(store)
-    assert not result.ok and result.first_bad == 6
+    assert not result.ok and result.first_bad == 7
 
 
 def test_inserted_event_is_named(store: Store) -> None:
@@ -113,11 +114,11 @@ def test_inserted_event_is_named(store: Store) -> None:
     _tamper(
         store,
         "INSERT INTO audit_event (id, ts, username, action, subject, purpose, ip, details, hash) "
-        f"VALUES (7, '2026-01-01T00:00:00.000000+00:00', 'ana', 'login.success', NULL, NULL, NULL, '{{}}', {forged})",
-        f"UPDATE audit_head SET seq = 7, hash = {forged}",
+        f"VALUES (8, '2026-01-01T00:00:00.000000+00:00', 'ana', 'login.success', NULL, NULL, NULL, '{{}}', {forged})",
+        f"UPDATE audit_head SET seq = 8, hash = {forged}",
     )
     result = verify(store)
-    assert not result.ok and result.first_bad == 7
+    assert not result.ok and result.first_bad == 8
 
 
 def test_inserted_event_in_the_middle_is_named(store: Store) -> None:
@@ -165,3 +166,43 @@ def test_altered_checkpoint_file_is_reported(store: Store) -> None:
     path.write_text(json.dumps(data))
     result = verify(store)
     assert not result.ok and "altered" in (result.problem or "")
+
+
+def test_separator_in_user_text_cannot_shift_fields(store: Store) -> None:
+    with store.begin() as conn:
+        record_event(conn, "ana", "search", "search", {"query": "x\x1fy"}, "case 24-001\x1fevil", "10.0.0.1")
+    assert verify(store).ok
+    # Moving text across the field boundary (purpose -> ip) is detected.
+    _tamper(
+        store,
+        (
+            "UPDATE audit_event SET purpose = :p, ip = :ip WHERE id = 1",
+            {"p": "case 24-001 evil\x1f10.0.0.1", "ip": None},
+        ),
+    )
+    result = verify(store)
+    assert not result.ok and result.first_bad == 1
+
+
+def test_policy_change_is_audited(store: Store, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from fusionhub.policy.audit import _POLICY_NOTED
+    from fusionhub.policy.rules import POLICY_FILE
+
+    _events(store, 1)
+    changed = Path(str(tmp_path)) / "policy.yaml"
+    changed.write_text(POLICY_FILE.read_text().replace('version: "2026-11-26"', 'version: "2026-12-01"'))
+    import os
+
+    os.environ["FUSIONHUB_POLICY"] = str(changed)
+    try:
+        _POLICY_NOTED.pop(store.engine, None)  # a new process
+        _events(store, 1)
+    finally:
+        del os.environ["FUSIONHUB_POLICY"]
+    with store.connect() as conn:
+        rows = conn.execute(text("SELECT details FROM audit_event WHERE action = 'policy.change' ORDER BY id")).all()
+    assert len(rows) == 2
+    second = json.loads(rows[1].details)
+    assert second["version"] == "2026-12-01" and second["previous_sha256"] == json.loads(rows[0].details)["sha256"]

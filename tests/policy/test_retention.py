@@ -37,6 +37,7 @@ def test_review_date_is_five_years_and_queue_shows_it(store: Store) -> None:
     rid, ana, _ = _ci(store)
     view = RecordReader(store, ana, "case 24-001").get(rid)  # type: ignore[arg-type]
     assert view.review_due.startswith("2031-01-05")
+    assert view.predicate is not None and view.predicate["criminal_activity"] == "property-crime"
     assert retention.review_queue(store, ana, now=T0) == []  # type: ignore[arg-type]
     due = retention.review_queue(store, ana, now=T0 + timedelta(days=5 * 365 - 30))  # type: ignore[arg-type]
     assert [i.record_id for i in due] == [rid] and not due[0].overdue
