@@ -39,3 +39,19 @@ def test_retention_queue_roles(login: Callable[[str], TestClient]) -> None:
     r = client.post("/api/v1/retention/999999/validate", json={"justification": "still part of case 24-001"})
     assert_error(r, 404)
     assert_error(client.post("/api/v1/retention/1/validate", json={"justification": "short"}), 422)
+
+
+def test_redress_and_compliance(login: Callable[[str], TestClient]) -> None:
+    client = login("ana")
+    wait_for(client, upload(client, CSV.encode())["id"])
+    record_id = client.get("/api/v1/records").json()["items"][0]["id"]
+    filed = client.post("/api/v1/redress", json={"record_id": record_id, "reason": "wrong date of birth"})
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["status"] == "open"
+    assert [r["id"] for r in client.get("/api/v1/redress").json()] == [filed.json()["id"]]
+    assert_error(client.get("/api/v1/compliance/report"), 403, "role_required")
+    report = login("po").get("/api/v1/compliance/report").json()
+    assert report["audit_chain"]["ok"] is True
+    assert report["redress_requests"]
+    csv = login("aud").get("/api/v1/compliance/report.csv")
+    assert csv.status_code == 200 and csv.text.startswith("section,item,value")

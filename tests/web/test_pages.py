@@ -205,6 +205,27 @@ def test_retention_page(site: Site, as_user: Any) -> None:
     check_page(watched, "retention")
 
 
+def test_redress_page(site: Site, as_user: Any) -> None:
+    watched = as_user("ana")
+    page = watched.page
+    page.goto(f"{site.url}/redress")
+    page.get_by_label("Record", exact=True).fill(str(first_record_id(site)))
+    page.get_by_label("What is wrong").fill("the address is the victim's, not the suspect's")
+    page.get_by_role("button", name="File request").click()
+    assert page.get_by_role("status").inner_text().startswith("request ")
+    assert page.get_by_role("cell", name="the address is the victim's, not the suspect's").is_visible()
+    check_page(watched, "redress")
+
+
+def test_compliance_page(site: Site, as_user: Any) -> None:
+    watched = as_user("po")
+    watched.page.goto(f"{site.url}/compliance")
+    page = watched.page
+    assert page.get_by_test_id("chain").inner_text().startswith("intact")
+    page.locator("canvas.chart").first.wait_for()
+    check_page(watched, "compliance")
+
+
 def test_keyboard_skip_link(site: Site, as_user: Any) -> None:
     watched = as_user("ana")
     watched.page.goto(f"{site.url}/sources")
