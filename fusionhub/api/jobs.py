@@ -108,6 +108,8 @@ class ImportJobs:
                 job.error = str(exc) or type(exc).__name__
         finally:
             path.unlink(missing_ok=True)
+            if path.parent.name != "uploads":
+                path.parent.rmdir()
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

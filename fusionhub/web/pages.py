@@ -72,7 +72,7 @@ def nav(request: Request, actor: Actor | None) -> list[tuple[str, str]]:
         ("/imports", "Imports", ("analyst", "supervisor", "administrator", "privacy-officer")),
         ("/audit", "Audit", ("auditor", "privacy-officer")),
         ("/retention", "Retention", ("privacy-officer", "supervisor")),
-        ("/redress", "Redress", ("privacy-officer",)),
+        ("/redress", "Redress", ("analyst", "supervisor", "privacy-officer", "field-user", "partner", "auditor")),
         ("/compliance", "Compliance", ("privacy-officer", "auditor", "supervisor")),
         ("/admin", "Administration", ("administrator",)),
     ]

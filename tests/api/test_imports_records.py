@@ -41,6 +41,7 @@ def test_upload_import_quarantine_and_records(login: Callable[[str], TestClient]
 
     batch = client.get(f"/api/v1/imports/{batch_id}").json()
     assert batch["source"] == "rms1" and batch["rows_stored"] == 3 and batch["user"] == "ana"
+    assert batch["file_name"] == "people.csv"
     quarantined = client.get(f"/api/v1/imports/{batch_id}/quarantine").json()["items"]
     assert quarantined and all(q["reason"] for q in quarantined)
     assert client.get("/api/v1/imports").json()["items"][0]["id"] == batch_id

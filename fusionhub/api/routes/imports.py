@@ -87,13 +87,17 @@ async def upload(
     if profile is None and not target.profile:
         raise ApiError(422, "invalid_value", f"source {source} has no profile; name one")
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename).name)[:100] or "upload"
-    path = upload_dir(request) / f"{uuid.uuid4().hex}-{safe}"
+    # One folder per upload keeps the file's own name, which the import records.
+    folder = upload_dir(request) / uuid.uuid4().hex
+    folder.mkdir()
+    path = folder / safe
     try:
         with path.open("wb") as out:
             async for chunk in request.stream():
                 out.write(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
+        folder.rmdir()
         raise
     job = jobs(request).submit(path, source, safe, actor.username, profile)
     return ImportJobOut(**job.to_json())
