@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from markupsafe import Markup, escape
 
 from fusionhub.api.deps import get_store
 from fusionhub.api.pagination import INT32_MAX
@@ -16,52 +14,11 @@ from fusionhub.search.engine import SORTS
 from fusionhub.search.query import QuerySyntaxError
 from fusionhub.search.service import search
 from fusionhub.web.caveats import combined
+from fusionhub.web.highlight import highlight, matched_terms, narrow
 from fusionhub.web.pages import PageActor, client_ip, remember_purpose, render, stated_purpose
 
 router = APIRouter(include_in_schema=False)
 PAGE = 20
-#: Facet name -> the query field that narrows to one of its values.
-FACET_FIELDS = {
-    "agency": "agency",
-    "source": "source",
-    "entity_type": "type",
-    "record_class": "class",
-    "caveat": "caveat",
-    "year": "when",
-}
-
-
-def highlight(text: str, terms: list[str]) -> Markup:
-    """``text`` escaped, with every matched term wrapped in <mark> (case-insensitive)."""
-    words = sorted({w for term in terms for w in re.split(r"\s+", term) if len(w) > 1}, key=len, reverse=True)
-    if not words:
-        return escape(text)
-    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
-    out = Markup("")
-    last = 0
-    for match in pattern.finditer(text):
-        out += escape(text[last : match.start()]) + Markup("<mark>") + escape(match.group(0)) + Markup("</mark>")
-        last = match.end()
-    return out + escape(text[last:])
-
-
-def _terms(matched: list[dict[str, Any]]) -> list[str]:
-    terms = []
-    for m in matched:
-        for key in ("value", "query"):
-            value = m.get(key)
-            if isinstance(value, str):
-                terms.append(value)
-    return terms
-
-
-def _narrow(query: str, facet: str, value: Any) -> str:
-    text = str(value)
-    if facet == "entity_type":
-        text = text.lower()
-    if " " in text or ":" in text:
-        text = f'"{text}"'
-    return f"{query} {FACET_FIELDS.get(facet, facet)}:{text}".strip()
 
 
 @router.get("/search")
@@ -93,7 +50,7 @@ def search_page(
     if result is not None:
         points = record_points(get_store(request), actor, [h.record_id for h in result.hits])
         for hit in result.hits:
-            terms = _terms(hit.matched)
+            terms = matched_terms(hit.matched)
             hits.append({"hit": hit, "caption": highlight(hit.caption, terms), "points": points.get(hit.record_id, [])})
     markers = [
         {
@@ -110,7 +67,7 @@ def search_page(
         for h in hits
     )
     facets = {
-        name: [{**b, "href": "/search?q=" + _quote(_narrow(q, name, b["value"]))} for b in buckets]
+        name: [{**b, "href": "/search?q=" + _quote(narrow(q, name, b["value"]))} for b in buckets]
         for name, buckets in (result.facets if result else {}).items()
     }
     response = render(
