@@ -273,7 +273,7 @@ class ValidateIn(BaseModel):
     justification: str = Field(
         min_length=10,
         max_length=4000,
-        pattern=r"^(\s*\S){10}[\s\S]*$",
+        pattern=r"^([\s\x1c-\x1f]*[^\s\x1c-\x1f]){10}[\s\S]*$",
         description="Why the record is kept (28 CFR 23.20(h)); ten or more characters besides spaces.",
     )
 
