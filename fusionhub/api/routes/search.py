@@ -1,0 +1,39 @@
+"""``/search``: one query over every source, filtered by the policy inside the index."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+
+from fusionhub.api.deps import Searcher, StoreDep
+from fusionhub.api.errors import AUTH_ERRORS, responses
+from fusionhub.api.pagination import decode_int_cursor, encode_cursor
+from fusionhub.api.schemas import SearchOut
+from fusionhub.search.engine import SORTS
+from fusionhub.search.service import MAX_LIMIT, search
+
+router = APIRouter(prefix="/search", tags=["search"])
+
+
+@router.get("", response_model=SearchOut, responses=responses(*AUTH_ERRORS, 400, 503))
+def run_search(
+    request: Request,
+    actor: Searcher,
+    store: StoreDep,
+    q: Annotated[str, Query(min_length=1, max_length=2000, description="The query (see docs/search.md).")],
+    sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "relevance",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    purpose: Annotated[str | None, Query(max_length=500)] = None,
+    x_purpose: Annotated[str | None, Header(alias="X-Purpose", max_length=500)] = None,
+) -> dict[str, Any]:
+    """Hits with provenance and what matched, the total and facet counts (readable records only).
+
+    Audited with the stated purpose and the records shown.
+    """
+    offset = decode_int_cursor(cursor) or 0
+    result = search(store, actor, q, purpose or x_purpose, limit=limit, offset=offset, sort=sort)
+    body: dict[str, Any] = result.to_json()
+    body["next_cursor"] = encode_cursor(offset + limit) if offset + limit < result.total else None
+    return body
