@@ -46,7 +46,7 @@ PREDICATE_REFUSAL = (
 Progress = Callable[[int, int, int], None]  # rows read, bytes read, bytes total
 #: Files at least this large are mapped in a worker process (FUSIONHUB_INGEST_PARALLEL_BYTES;
 #: 0 always, a negative number never); below it, starting the worker costs more than it saves.
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
