@@ -11,6 +11,8 @@ setup:
 run: setup
 	$(PY)/fusionhub --store $(STORE) init
 	$(PY)/fusionhub --store $(STORE) demo --size 5000
+	$(PY)/fusionhub --store $(STORE) resolve run
+	$(PY)/fusionhub --store $(STORE) index catch-up
 	$(PY)/fusionhub --store $(STORE) serve --host 127.0.0.1 --port 8000
 
 lint:
@@ -25,5 +27,13 @@ pytest:
 
 test: setup lint typecheck pytest
 
+# Benchmarks print their figures with the baseline each names and the ratio (slow: not in `make test`).
 bench: setup
 	$(PY)/python bench/ingest.py
+	$(PY)/python -m bench.audit_verify --events 1000000
+	$(PY)/python bench/search.py --records 1000000
+	$(PY)/python bench/search_quality.py
+	$(PY)/python bench/resolve.py
+	$(PY)/python bench/web.py --records 100000
+	$(PY)/python bench/real_data.py
+	$(PY)/python bench/connector_memory.py --mb 200

@@ -11,6 +11,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need[*]}"
@@ -28,7 +29,8 @@ uv sync --frozen --quiet
 
 if [ -f package.json ]; then
   if command -v npm >/dev/null 2>&1; then
-    npm ci --no-audit --no-fund --silent
+    # The workspace serves these files itself (node_modules/<pkg>/dist): no CDN, ever.
+    npm ci --no-audit --no-fund --silent --ignore-scripts
   else
     echo "setup: npm is missing; front-end assets cannot be installed" >&2
     exit 1

@@ -11,6 +11,10 @@ import typer
 
 from fusionhub.cli.context import global_options
 
+# Derived indexes that follow the store register themselves on import, so every import
+# run from the command line updates them right after each chunk commits.
+from fusionhub.search import follower as _search_follower  # noqa: F401
+
 app = typer.Typer(
     name="fusionhub",
     help="FusionHub: aggregate, search, fuse and share records with privacy enforced by the system.",

@@ -20,6 +20,7 @@ from fusionhub.demo.layouts import LAYOUTS
 from fusionhub.demo.names import default_data_dir
 from fusionhub.ingest.pipeline import ingest_file
 from fusionhub.ingest.profile import shipped_profiles
+from fusionhub.ingest.real_sources import REAL_SOURCES
 from fusionhub.ingest.sources import add_agency, add_source, list_agencies, list_sources
 from fusionhub.policy.identity import add_user
 from fusionhub.store import Store
@@ -40,22 +41,6 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 #: source kind -> (reliability, validity) the demo grades each kind of source with
 DEMO_GRADING = {"rms": ("B", "2"), "cad": ("C", "3"), "lpr": ("B", "2"), "jail": ("A", "2")}
 
-
-@dataclass(frozen=True)
-class RealSource:
-    folder: str  # under incidents/, and the name of its shipped profile
-    agency: str
-    agency_name: str
-    source: str
-    kind: str
-
-
-REAL_SOURCES = (
-    RealSource("stlouis_slmpd", "SLMPD", "St. Louis Metropolitan Police Department", "stlouis-slmpd", "rms"),
-    RealSource("houston_hpd", "HPD", "Houston Police Department", "houston-hpd", "rms"),
-    RealSource("chicago_cpd", "CPD", "Chicago Police Department", "chicago-cpd", "rms"),
-    RealSource("berkeley_bpd", "BPD", "Berkeley Police Department", "berkeley-cfs", "cad"),
-)
 
 Say = Callable[[str], None]
 
@@ -182,33 +167,28 @@ class DemoLoader:
             self.import_file(report, out / layout.file_name, layout.source, layout.profile)
 
     def load_real(self, report: DemoReport, data_dir: Path) -> None:
+        """The agencies' real incident exports, through their shipped profiles, in the
+        order each source needs (St. Louis by coded month: later months cancel earlier rows)."""
         shipped = set(shipped_profiles())
-        incidents = data_dir / "incidents"
         for real in REAL_SOURCES:
-            folder = incidents / real.folder
-            files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
+            if not real.folder.startswith("incidents/"):
+                continue  # benchmark files (FEBRL) are not a fusion center's sources
+            files = real.files(data_dir)
             if not files:
-                report.notes.append(f"{real.folder}: no files under {folder}; skipped")
+                report.notes.append(f"{real.folder}: no files under {data_dir / real.folder}; skipped")
                 continue
-            if real.folder not in shipped:
-                report.notes.append(f"{real.folder}: no shipped profile {real.folder}.yaml yet; skipped")
+            if real.profile not in shipped:
+                report.notes.append(f"{real.folder}: no shipped profile {real.profile}.yaml; skipped")
                 continue
-            self.ensure_agency(report, real.agency, real.agency_name)
-            grading = ("B", "2")
-            if real.source not in {s.name for s in list_sources(self.store)}:
-                add_source(
-                    self.store,
-                    real.source,
-                    real.agency,
-                    real.kind,
-                    reliability=grading[0],
-                    validity=grading[1],
-                    profile=real.folder,
-                )
+            known = {s.name for s in list_sources(self.store)}
+            if real.agency not in {a.code for a in list_agencies(self.store)}:
+                report.agencies_added.append(real.agency)
+            real.register(self.store)
+            if real.source not in known:
                 report.sources_added.append(real.source)
             self.say(f"real data {real.folder} ({len(files)} file(s)):")
             for path in files:
-                self.import_file(report, path, real.source, real.folder)
+                self.import_file(report, path, real.source, real.profile)
 
 
 def load_demo(

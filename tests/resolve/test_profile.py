@@ -75,7 +75,9 @@ def test_entity_show_cli(
     entity = canonical(store, persons[0]["rec_id"])
     runner = CliRunner()
     url = store.url
-    result = runner.invoke(app, ["--store", url, "--as", "ana", "entity", "show", entity, "--json", "--purpose", "case 24-001"])
+    result = runner.invoke(
+        app, ["--store", url, "--as", "ana", "entity", "show", entity, "--json", "--purpose", "case 24-001"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["id"] == entity
     result = runner.invoke(app, ["--store", url, "--as", "ana", "entity", "show", entity, "--purpose", "case 24-001"])
