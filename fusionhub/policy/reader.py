@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.audit import record_event
@@ -32,6 +32,29 @@ class NotFound(AccessDenied):
 
 class PurposeRequired(AccessDenied):
     """A record view or person search without a valid stated purpose."""
+
+
+def readable_record(conn: Connection, actor: Actor, record_id: int) -> Any:
+    """The record's row (with its source's sharing terms) when ``actor`` may read it.
+
+    Otherwise refuses as ``decide_read`` says, without content, and as ``NotFound`` where
+    the terms forbid even confirming that the record exists.
+    """
+    row = conn.execute(
+        select(t.record, t.source.c.sharing_terms)
+        .join(t.source, t.source.c.id == t.record.c.source_id)
+        .where(t.record.c.id == record_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no record {record_id} that you may see")
+    verdict = decide_read(
+        actor, RecordFacts(row.agency_id, row.record_class, row.tlp, row.handling, row.status, row.sharing_terms or {})
+    )
+    if not verdict.allowed:
+        if verdict.may_know_exists:
+            raise AccessDenied(f"record {record_id}: {verdict.reason}")
+        raise NotFound(f"no record {record_id} that you may see")
+    return row
 
 
 def check_purpose(purpose: str | None) -> str:

@@ -22,9 +22,8 @@ from sqlalchemy import Connection, insert, select, update
 from fusionhub.model.types import InvalidValue
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.audit import record_event
-from fusionhub.policy.decision import RecordFacts, decide_read
 from fusionhub.policy.identity import aware
-from fusionhub.policy.reader import AccessDenied, NotFound
+from fusionhub.policy.reader import AccessDenied, NotFound, readable_record
 from fusionhub.store import Store, utcnow
 from fusionhub.store import policy_tables as pt
 from fusionhub.store import tables as t
@@ -57,24 +56,6 @@ class RedressRequest:
         return asdict(self)
 
 
-def _readable(conn: Connection, actor: Actor, record_id: int) -> Any:
-    row = conn.execute(
-        select(t.record, t.source.c.sharing_terms)
-        .join(t.source, t.source.c.id == t.record.c.source_id)
-        .where(t.record.c.id == record_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"no record {record_id} that you may see")
-    verdict = decide_read(
-        actor, RecordFacts(row.agency_id, row.record_class, row.tlp, row.handling, row.status, row.sharing_terms or {})
-    )
-    if not verdict.allowed:
-        if verdict.may_know_exists:
-            raise AccessDenied(f"record {record_id}: {verdict.reason}")
-        raise NotFound(f"no record {record_id} that you may see")
-    return row
-
-
 def request_correction(
     store: Store,
     actor: Actor,
@@ -94,7 +75,7 @@ def request_correction(
         raise InvalidValue("a proposed correction names both the entity and the property")
     now = now or utcnow()
     with store.begin() as conn:
-        row = _readable(conn, actor, record_id)
+        row = readable_record(conn, actor, record_id)
         if entity_id is not None:
             _find_entity(row.payload, entity_id)
         new = conn.execute(
@@ -155,7 +136,7 @@ def decide_request(
             raise AccessDenied(f"redress request {request_id} is decided by the record's owning agency")
         if request.status != "open":
             raise InvalidValue(f"redress request {request_id} was already {request.status}")
-        row = _readable(conn, actor, request.record_id)
+        row = readable_record(conn, actor, request.record_id)
         applied: int | None = None
         if accept and request.entity_id and request.property:
             applied = _apply(conn, store, row, request, now)

@@ -24,9 +24,9 @@ from sqlalchemy import Connection, delete, insert, select, update
 from fusionhub.model.types import InvalidValue
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.audit import record_event
-from fusionhub.policy.decision import RecordFacts, decide_read, record_filter
+from fusionhub.policy.decision import record_filter
 from fusionhub.policy.identity import aware
-from fusionhub.policy.reader import AccessDenied, NotFound
+from fusionhub.policy.reader import AccessDenied, readable_record
 from fusionhub.policy.rules import load_policy
 from fusionhub.store import Store, utcnow
 from fusionhub.store import policy_tables as pt
@@ -103,24 +103,6 @@ def review_queue(store: Store, actor: Actor, *, within_days: int = 90, now: date
     ]
 
 
-def _readable(conn: Connection, actor: Actor, record_id: int) -> Any:
-    row = conn.execute(
-        select(t.record, t.source.c.sharing_terms)
-        .join(t.source, t.source.c.id == t.record.c.source_id)
-        .where(t.record.c.id == record_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"no record {record_id} that you may see")
-    verdict = decide_read(
-        actor, RecordFacts(row.agency_id, row.record_class, row.tlp, row.handling, row.status, row.sharing_terms or {})
-    )
-    if not verdict.allowed:
-        if verdict.may_know_exists:
-            raise AccessDenied(f"record {record_id}: {verdict.reason}")
-        raise NotFound(f"no record {record_id} that you may see")
-    return row
-
-
 def validate(
     store: Store, actor: Actor, record_id: int, justification: str, *, now: datetime | None = None
 ) -> datetime:
@@ -132,7 +114,7 @@ def validate(
         raise InvalidValue("validation needs an explanation of the decision to retain (28 CFR 23.20(h))")
     now = now or utcnow()
     with store.begin() as conn:
-        row = _readable(conn, actor, record_id)
+        row = readable_record(conn, actor, record_id)
         if row.record_class not in (load_policy().retention.get("validate_or_purge") or []):
             raise InvalidValue(f"{row.record_class} records follow their retention period; they are not validated")
         new_due = _years(now, review_years())
