@@ -209,12 +209,15 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    # The server's log goes to a file: an undrained pipe fills up and stalls the server.
+    server_log = Path(tempfile.mkstemp(prefix="fusionhub-bench-web-", suffix=".log")[1])
     server = subprocess.Popen(
         [str(REPO / ".venv/bin/fusionhub"), "--store", url, "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=server_log.open("w"),
         env=os.environ.copy(),
     )
+    print(f"server log: {server_log}")
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

@@ -17,6 +17,7 @@ operators can see how far the index is behind.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,8 @@ READ_BATCH = 2000
 #: Commit at least this often during a long catch-up, so a crash keeps most of the work.
 COMMIT_EVERY = 100_000
 _ENGINES: dict[str, TantivyEngine] = {}
+# The web server answers requests on many threads; the first searches arrive together.
+_ENGINES_LOCK = threading.Lock()
 
 Progress = Callable[[int, int], None]  # records indexed so far, last seq
 
@@ -48,7 +51,10 @@ def engine_for(store: Store) -> TantivyEngine:
     path = index_path(store).resolve()
     engine = _ENGINES.get(str(path))
     if engine is None:
-        engine = _ENGINES[str(path)] = TantivyEngine(path)
+        with _ENGINES_LOCK:
+            engine = _ENGINES.get(str(path))
+            if engine is None:
+                engine = _ENGINES[str(path)] = TantivyEngine(path)
     return engine
 
 

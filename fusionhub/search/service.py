@@ -8,6 +8,7 @@ page of hits (so a stale index can never show a record the policy now refuses).
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -72,6 +73,9 @@ def _caption(entity: dict[str, Any]) -> str:
     return str(entity.get("schema", ""))
 
 
+_CATCH_UP_LOCK = threading.Lock()
+
+
 def search(
     store: Store,
     actor: Actor,
@@ -94,11 +98,13 @@ def search(
     # A crash between a store commit and an index commit is made good here at the
     # latest: checked at most once a second, as imports in this process and in others
     # index what they commit themselves.
-    now = time.monotonic()
-    if now - engine.checked_at >= CATCH_UP_CHECK_SECONDS:
-        engine.checked_at = now
-        if engine.known_cursor < store.last_seq():
-            catch_up(store, engine)
+    # Searches arriving while one catches up wait for it rather than read a stale index.
+    with _CATCH_UP_LOCK:
+        now = time.monotonic()
+        if now - engine.checked_at >= CATCH_UP_CHECK_SECONDS:
+            engine.checked_at = now
+            if engine.known_cursor < store.last_seq():
+                catch_up(store, engine)
     found: EngineResult = engine.search(node, actor, limit=limit, offset=offset, sort=sort, facets=facets)
     # The page is read and its audit event written in one transaction: no look unrecorded.
     with store.begin() as conn:

@@ -9,6 +9,7 @@ catch-up starts from the right place.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -169,7 +170,10 @@ class TantivyEngine:
         self.schema = build_schema()
         self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self.index.register_tokenizer(ANALYZER, _analyzer())
-        version_file.write_text(SCHEMA_VERSION)
+        # Written whole or not at all: another process may be reading it.
+        staged = version_file.with_name(f"{version_file.name}.{os.getpid()}.tmp")
+        staged.write_text(SCHEMA_VERSION)
+        os.replace(staged, version_file)
         self.nicknames = nicknames or nickname_table()
         self.compiler = Compiler(self.schema, self.nicknames)
         # Every document but the cursor marker: excluding one document is cheaper than

@@ -56,3 +56,24 @@ def test_search_is_audited(store: Store, put: Put) -> None:
     details = json.loads(row.details)
     assert (row.username, row.purpose, details["query"], details["total"]) == ("ana", "case 24-001", "name:smith", 1)
     assert record_ids == [result.hits[0].record_id]
+
+
+def test_first_searches_arriving_together_share_one_engine(store: Store, put: Put) -> None:
+    """The web server's threads open the index at once on the first requests."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fusionhub.search import follower
+    from fusionhub.search.service import search
+
+    source = factories.source(store, "rms-c", "PDC", "rms")
+    put(store, source, [Draft("c1", [entity("Person", name="ROSA PARKS")])], index=False)
+    actor = factories.user(store, "cal", "PDC")
+    follower._ENGINES.clear()
+
+    def one(_: int) -> int:
+        return search(store, actor, "name:parks", purpose="case 24-001").total
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        totals = list(pool.map(one, range(24)))
+    assert totals == [1] * 24
+    assert len(follower._ENGINES) == 1
