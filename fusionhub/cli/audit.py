@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
-from fusionhub.cli.context import STATE, acting_actor, domain_errors, fail, print_json
+from fusionhub.cli.context import STATE, acting_actor, domain_errors, parse_when, print_json
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 policy_app = typer.Typer(help="The privacy policy in force.", no_args_is_help=True)
-
-
-def _when(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"not a date or time (ISO 8601): {text!r}")
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @audit_app.command("verify")
@@ -80,8 +69,8 @@ def audit_query(
             record_id=record,
             text=text,
             action=action,
-            since=_when(since),
-            until=_when(until),
+            since=parse_when(since),
+            until=parse_when(until),
             limit=limit,
         )
     if as_json:

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
-from fusionhub.cli.context import STATE, acting_actor, domain_errors, fail, print_json
+from fusionhub.cli.context import STATE, acting_actor, domain_errors, fail, parse_when, print_json
 
 compliance_app = typer.Typer(help="P/CRCL compliance reporting.", no_args_is_help=True)
 redress_app = typer.Typer(help="Correction and redress requests.", no_args_is_help=True)
-
-
-def _when(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"not a date or time (ISO 8601): {text!r}")
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @compliance_app.command("report")
@@ -39,7 +28,7 @@ def compliance_report(
         fail("--format is json, csv or pdf", 2)
     actor = acting_actor()
     with domain_errors():
-        report = compliance.build_report(STATE.store(), actor, _when(since), _when(until))
+        report = compliance.build_report(STATE.store(), actor, parse_when(since), parse_when(until))
     if fmt == "pdf":
         data = compliance.to_pdf(report)
         if output:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import typer
@@ -117,3 +118,14 @@ def domain_errors() -> Iterator[None]:
 
 def is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+def parse_when(text: str | None) -> datetime | None:
+    """An ISO 8601 date or time from the command line; naive times are taken as UTC."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"not a date or time (ISO 8601): {text!r}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
