@@ -26,30 +26,10 @@ import jellyfish
 from fusionhub.model.types import parse_name
 from fusionhub.model.types.address import normal_form
 from fusionhub.model.types.base import fold
+from fusionhub.store.resolve_tables import FEATURE_COLUMNS
 
 #: Columns of a person row, in order. ``unique_id`` is ``<record id>:<entity id>``.
-COLUMNS = (
-    "unique_id",
-    "given",
-    "given_mp",
-    "given_nick",
-    "middle",
-    "surname",
-    "surname_mp",
-    "surname_tokens",
-    "dob",
-    "dob_swap",
-    "dob_digits",
-    "sex",
-    "ident",
-    "street_number",
-    "street",
-    "locality",
-    "city",
-    "postcode",
-    "state",
-    "phone",
-)
+COLUMNS = ("unique_id", *FEATURE_COLUMNS)
 #: Person properties that hold strong identifiers, and the scheme each one is.
 IDENTIFIER_PROPERTIES = {
     "ssn": "ssn",

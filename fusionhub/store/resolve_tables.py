@@ -15,8 +15,9 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Integer
 
 from fusionhub.store.tables import BigId, metadata
 
-#: The person row columns of ``fusionhub.resolve.features.COLUMNS`` after ``unique_id``
-#: (a test keeps the two in step; the store does not import the resolver).
+#: The person row columns the resolver computes (``fusionhub.resolve.features.COLUMNS``
+#: is ``unique_id`` followed by these); defined here because the store does not import
+#: the resolver.
 FEATURE_COLUMNS = (
     "given",
     "given_mp",
