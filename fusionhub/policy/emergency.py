@@ -90,9 +90,10 @@ def reproduced_text(assessment: str, payload: dict[str, Any]) -> str | None:
     if _fold(json.dumps(payload, ensure_ascii=False)) in folded:
         return "the whole record"
     for text in _strings(payload):
-        passage = _fold(text)
-        if len(passage) >= RAW_TEXT_MIN and passage in folded:
-            return passage
+        # Length before case folding: folding can lengthen a text (ß -> ss).
+        plain = " ".join(text.split())
+        if len(plain) >= RAW_TEXT_MIN and plain.casefold() in folded:
+            return plain
     return None
 
 

@@ -74,6 +74,7 @@ def nav(request: Request, actor: Actor | None) -> list[tuple[str, str]]:
         ("/retention", "Retention", ("privacy-officer", "supervisor")),
         ("/redress", "Redress", ("analyst", "supervisor", "privacy-officer", "field-user", "partner", "auditor")),
         ("/compliance", "Compliance", ("privacy-officer", "auditor", "supervisor")),
+        ("/disseminations", "Dissemination", ("analyst", "supervisor", "privacy-officer", "auditor")),
         ("/admin", "Administration", ("administrator",)),
     ]
     for path, label, roles in optional:
