@@ -27,11 +27,12 @@ from typing import Any
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from starlette.routing import Mount
 
 from fusionhub.api import create_app
 from fusionhub.ingest.pipeline import ingest_file
+from fusionhub.ingest.sources import list_agencies
 from fusionhub.model.vocabulary import load_vocabulary
 from fusionhub.policy import emergency
 from fusionhub.policy.actor import RECORD_READERS, ROLES, Actor
@@ -46,7 +47,7 @@ from fusionhub.store import tables as t
 from tests import factories
 from tests.api.conftest import CSV, PROFILE
 from tests.conftest import ENGINES, _new_store
-from tests.policy.conftest import make_record, make_source
+from tests.policy.conftest import T0, make_record, make_source
 from tests.weblogin import PASSWORD, account, auth, code
 
 # -- who --------------------------------------------------------------------------
@@ -245,48 +246,52 @@ TERMS = {"none": {}, **{term: {term: True} for term in SHARING_TERMS}}
 
 def lay_grid(store: Store) -> dict[int, RecordFacts]:
     """Every record class x TLP x handling caveat x owning agency x sharing term, plus
-    every combination of terms and the cancelled and purged states on a few."""
+    every combination of terms and the cancelled and purged states on a few; each record
+    names the same person, so one search finds them all."""
     vocab = load_vocabulary()
-    sources = {
-        (owner, name): make_source(store, f"{owner}-{name}", owner, terms)
-        for owner in OWNERS
-        for name, terms in TERMS.items()
-    }
-    combos = {}
-    for owner in OWNERS:
-        for bits in itertools.product((False, True), repeat=len(SHARING_TERMS)):
-            terms = dict(zip(SHARING_TERMS, bits, strict=True))
-            combos[(owner, bits)] = make_source(
-                store, f"{owner}-combo-{''.join('1' if b else '0' for b in bits)}", owner, terms
-            )
-    ids: list[int] = []
+    agency_ids = {a.code: a.id for a in list_agencies(store)}
+    plan: list[tuple[int, str, str, str, str]] = []  # (source, class, tlp, handling, status)
+    for owner, (name, terms) in itertools.product(OWNERS, TERMS.items()):
+        source_id = make_source(store, f"{owner}-{name}", owner, terms)
+        for record_class, tlp, handling in itertools.product(vocab.record_classes, vocab.tlp, HANDLING):
+            plan.append((source_id, record_class, tlp, handling, "active"))
+        if name == "none":
+            for status, record_class in itertools.product(
+                ("cancelled", "purged"), ("incident", "criminal-intelligence")
+            ):
+                plan.append((source_id, record_class, "GREEN", "", status))
+    for owner, bits in itertools.product(OWNERS, itertools.product((False, True), repeat=len(SHARING_TERMS))):
+        label = "".join("1" if b else "0" for b in bits)
+        source_id = make_source(store, f"{owner}-combo-{label}", owner, dict(zip(SHARING_TERMS, bits, strict=True)))
+        plan.append((source_id, "incident", "GREEN", "", "active"))
+    owners = {sid: agency_ids[code] for code in OWNERS for sid in _sources_of(store, agency_ids[code])}
     with store.begin() as conn:
-        for (owner, name), record_class, tlp, handling in itertools.product(
-            [(o, n) for o in OWNERS for n in TERMS], vocab.record_classes, vocab.tlp, HANDLING
-        ):
-            ids.append(
-                make_record(
-                    store,
-                    sources[(owner, name)],
-                    record_class=record_class,
-                    tlp=tlp,
-                    handling=handling,
-                    name=NAME,
-                    conn=conn,
-                )
-            )
-        for source_id in combos.values():
-            ids.append(make_record(store, source_id, record_class="incident", tlp="GREEN", name=NAME, conn=conn))
-        for owner, status, record_class in itertools.product(
-            OWNERS, ("cancelled", "purged"), ("incident", "criminal-intelligence")
-        ):
-            source_id = sources[(owner, "none")]
-            ids.append(
-                make_record(
-                    store, source_id, record_class=record_class, tlp="GREEN", status=status, name=NAME, conn=conn
-                )
-            )
-        rows = conn.execute(
+        first = store.allocate_seq(conn, len(plan))
+        rows = [
+            {
+                "source_id": source_id,
+                "source_record_id": f"g{n}",
+                "agency_id": owners[source_id],
+                "record_class": record_class,
+                "tlp": tlp,
+                "handling": handling,
+                "reliability": "B",
+                "validity": "2",
+                "received_at": T0,
+                "review_due": T0 + timedelta(days=1826),
+                "status": status,
+                "version": 1,
+                "content_hash": f"{n:040d}",
+                "payload": {
+                    "entities": [{"schema": "Person", "key": "person", "id": f"g-{n}", "properties": {"name": [NAME]}}]
+                },
+                "seq": first + n,
+                "updated_at": T0,
+            }
+            for n, (source_id, record_class, tlp, handling, status) in enumerate(plan)
+        ]
+        conn.execute(insert(t.record), rows)
+        found = conn.execute(
             select(
                 t.record.c.id,
                 t.record.c.agency_id,
@@ -297,11 +302,17 @@ def lay_grid(store: Store) -> dict[int, RecordFacts]:
                 t.source.c.sharing_terms,
             )
             .join(t.source, t.source.c.id == t.record.c.source_id)
-            .where(t.record.c.id.in_(ids))
+            .where(t.record.c.source_record_id.like("g%"))
         ).all()
     return {
-        r.id: RecordFacts(r.agency_id, r.record_class, r.tlp, r.handling, r.status, r.sharing_terms or {}) for r in rows
+        r.id: RecordFacts(r.agency_id, r.record_class, r.tlp, r.handling, r.status, r.sharing_terms or {})
+        for r in found
     }
+
+
+def _sources_of(store: Store, agency_id: int) -> list[int]:
+    with store.connect() as conn:
+        return list(conn.execute(select(t.source.c.id).where(t.source.c.agency_id == agency_id)).scalars())
 
 
 def _seed(store: Store, tmp: Path) -> tuple[dict[str, str], dict[str, Any]]:
