@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fusionhub.api.deps import Authenticated, StoreDep
 from fusionhub.api.errors import AUTH_ERRORS, ApiError, responses
 from fusionhub.api.pagination import INT64_MAX, MAX_LIMIT, BigId, Page, decode_int_cursor, encode_cursor
+from fusionhub.ingest.sources import list_agencies
 from fusionhub.model.types import InvalidValue
 from fusionhub.policy import emergency
 from fusionhub.policy.actor import Actor
@@ -25,7 +26,16 @@ LogReader = Annotated[Actor, Depends(Authenticated("audit:read", LOG_READERS))]
 QueueReader = Annotated[Actor, Depends(Authenticated("audit:read", ("supervisor", "privacy-officer")))]
 Reviewer = Annotated[Actor, Depends(Authenticated("export", ("supervisor",)))]
 
-RecordIds = Annotated[list[Annotated[int, Field(ge=1, le=INT64_MAX)]], Field(min_length=1, max_length=100)]
+
+def words(count: int) -> str:
+    """Text with ``count`` characters besides the whitespace the domain folds away (Python's
+    str.split also splits on \x1c-\x1f), so a schema-valid value is one the domain accepts."""
+    return rf"^([\s\x1c-\x1f]*[^\s\x1c-\x1f]){{{count}}}[\s\S]*$"
+
+
+#: Ids in a JSON list stay within the integers every JSON client represents exactly (2**53).
+JSON_INT_MAX = 2**53 - 1
+RecordIds = Annotated[list[Annotated[int, Field(ge=1, le=JSON_INT_MAX)]], Field(min_length=1, max_length=100)]
 
 
 class ReleaseIn(BaseModel):
@@ -33,8 +43,10 @@ class ReleaseIn(BaseModel):
 
     record_ids: RecordIds
     recipient_agency: str = Field(min_length=1, max_length=64, description="A registered agency with an agreement.")
-    recipient_person: str = Field(min_length=1, max_length=255, pattern=r"\S")
-    reason: str = Field(min_length=5, max_length=4000, description="The recipient's need and right to know.")
+    recipient_person: str = Field(min_length=1, max_length=255, pattern=words(1))
+    reason: str = Field(
+        min_length=5, max_length=4000, pattern=words(5), description="The recipient's need and right to know."
+    )
 
 
 class ReleasedRecord(BaseModel):
@@ -70,12 +82,16 @@ class EmergencyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     record_ids: RecordIds = Field(description="The records the assessment rests on (referenced, not released).")
-    assessment: str = Field(min_length=20, max_length=20000, description="The analyst's own assessment text.")
+    assessment: str = Field(
+        min_length=20, max_length=20000, pattern=words(20), description="The analyst's own assessment text."
+    )
     danger: Literal["life", "property"]
-    justification: str = Field(min_length=10, max_length=4000, description="Why the danger is imminent.")
+    justification: str = Field(
+        min_length=10, max_length=4000, pattern=words(10), description="Why the danger is imminent."
+    )
     supervisor: str = Field(min_length=1, max_length=128, description="A supervisor of your agency; reviews it.")
-    recipient_person: str = Field(min_length=1, max_length=255, pattern=r"\S")
-    recipient_organization: str = Field(min_length=1, max_length=255, pattern=r"\S")
+    recipient_person: str = Field(min_length=1, max_length=255, pattern=words(1))
+    recipient_organization: str = Field(min_length=1, max_length=255, pattern=words(1))
 
 
 class EmergencyOut(BaseModel):
@@ -99,20 +115,25 @@ class EmergencyOut(BaseModel):
 
 class ReviewIn(BaseModel):
     outcome: Literal["upheld", "unwarranted"]
-    note: str = Field(min_length=5, max_length=4000, pattern=r"\S")
+    note: str = Field(min_length=5, max_length=4000, pattern=words(5))
 
 
 def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-@router.post("", response_model=ReleaseOut, status_code=201, responses=responses(*AUTH_ERRORS, 404))
+@router.post("", response_model=ReleaseOut, status_code=201, responses=responses(*AUTH_ERRORS, 404, 409))
 def release(body: ReleaseIn, request: Request, actor: Disseminator, store: StoreDep) -> ReleaseOut:
     """Release records to a named person of a law-enforcement agency with a current participation
     agreement; recorded to whom, when and why. All or nothing; a refusal is audited."""
-    done = disseminate(
-        store, actor, body.record_ids, body.recipient_agency, body.recipient_person, body.reason, ip=_ip(request)
-    )
+    if not any(a.code == body.recipient_agency for a in list_agencies(store)):
+        raise ApiError(404, "not_found", f"no registered agency {body.recipient_agency!r}: register recipients first")
+    try:
+        done = disseminate(
+            store, actor, body.record_ids, body.recipient_agency, body.recipient_person, body.reason, ip=_ip(request)
+        )
+    except InvalidValue as exc:  # the request conflicts with the state of the registry
+        raise ApiError(409, "conflict", str(exc)) from exc
     return ReleaseOut(
         record_ids=done.record_ids,
         recipient_agency=done.recipient_agency,
@@ -139,22 +160,25 @@ def log(
     )
 
 
-@router.post("/emergency", response_model=EmergencyOut, status_code=201, responses=responses(*AUTH_ERRORS, 404))
+@router.post("/emergency", response_model=EmergencyOut, status_code=201, responses=responses(*AUTH_ERRORS, 404, 409))
 def release_emergency(body: EmergencyIn, request: Request, actor: Disseminator, store: StoreDep) -> EmergencyOut:
     """Release your assessment (never the records) to avoid imminent danger to life or property;
     opens a review task for the named supervisor."""
-    done = emergency.release_assessment(
-        store,
-        actor,
-        body.record_ids,
-        body.assessment,
-        danger=body.danger,
-        justification=body.justification,
-        supervisor=body.supervisor,
-        recipient_person=body.recipient_person,
-        recipient_organization=body.recipient_organization,
-        ip=_ip(request),
-    )
+    try:
+        done = emergency.release_assessment(
+            store,
+            actor,
+            body.record_ids,
+            body.assessment,
+            danger=body.danger,
+            justification=body.justification,
+            supervisor=body.supervisor,
+            recipient_person=body.recipient_person,
+            recipient_organization=body.recipient_organization,
+            ip=_ip(request),
+        )
+    except InvalidValue as exc:  # the named supervisor is not one who may review it
+        raise ApiError(409, "conflict", str(exc)) from exc
     return EmergencyOut(**done.to_json())
 
 
