@@ -31,9 +31,11 @@ DISSEMINATION_CAVEAT = "TLP:AMBER LES PRIVACY — releases outside the project: 
 def _ids(text: str) -> list[int]:
     """``"12, 13 14"`` -> ``[12, 13, 14]``; anything else in the field is refused."""
     parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
-    if not parts or not all(p.isdigit() and 0 < int(p) <= INT64_MAX for p in parts):
+    if not parts or not all(p.isascii() and p.isdigit() and 0 < int(p) <= INT64_MAX for p in parts):
         raise InvalidValue("record ids are whole numbers separated by commas or spaces")
-    return [int(p) for p in parts][:100]
+    if len(parts) > 100:
+        raise InvalidValue("at most 100 records per release")
+    return [int(p) for p in parts]
 
 
 def _supervisors(request: Request, actor: Actor) -> list[str]:
