@@ -371,7 +371,7 @@ def _seed(store: Store, tmp: Path) -> tuple[dict[str, str], dict[str, Any]]:
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp(f"matrix-{request.param}")
     store = _new_store(request.param, request, tmp)
     secrets, ids = _seed(store, tmp)
@@ -498,14 +498,14 @@ def assert_refused(response: Any, template: str, hidden: bool, where: tuple[Any,
 
 
 # -- the route matrix ------------------------------------------------------------------
-def test_every_route_has_an_expectation(world: World) -> None:
-    routes = set(app_routes(world.client.app))
+def test_every_route_has_an_expectation(matrix: World) -> None:
+    routes = set(app_routes(matrix.client.app))
     missing = sorted(routes - set(EXPECTED))
     assert not missing, f"routes without a line in EXPECTED (say which roles they admit): {missing}"
     stale = sorted(set(EXPECTED) - routes)
     assert not stale, f"EXPECTED names routes the app does not have: {stale}"
     # The OpenAPI document lists the same API operations.
-    spec = world.client.get("/api/v1/openapi.json").json()
+    spec = matrix.client.get("/api/v1/openapi.json").json()
     documented = {
         (m.upper(), "/api/v1" + p if not p.startswith("/api/v1") else p)
         for p, ops in spec["paths"].items()
@@ -515,9 +515,9 @@ def test_every_route_has_an_expectation(world: World) -> None:
     assert api == documented
 
 
-def test_nobody_logged_in_is_refused_everywhere_but_public_routes(world: World) -> None:
+def test_nobody_logged_in_is_refused_everywhere_but_public_routes(matrix: World) -> None:
     for (method, template), expect in EXPECTED.items():
-        response = call(world, method, template, expect, None, "none")
+        response = call(matrix, method, template, expect, None, "none")
         where = (method, template)
         if expect.roles == PUBLIC:
             assert_admitted(response, where)
@@ -530,35 +530,46 @@ def test_nobody_logged_in_is_refused_everywhere_but_public_routes(world: World) 
 
 
 @pytest.mark.parametrize("role", sorted(USERS))
-def test_every_role_on_every_route(world: World, role: str) -> None:
+def test_every_role_on_every_route(matrix: World, role: str) -> None:
     for (method, template), expect in EXPECTED.items():
         if expect.roles == PUBLIC:
             continue
         modes = ("token", "session") if expect.auth == "token" else ("session",)
         for mode in modes:
             where = (role, mode, method, template)
-            response = call(world, method, template, expect, role, mode)
+            response = call(matrix, method, template, expect, role, mode)
             if role in expect.roles:
                 assert_admitted(response, where)
             else:
                 assert_refused(response, template, expect.hidden, where)
 
 
-def test_session_only_routes_refuse_tokens_and_tokens_are_scoped(world: World) -> None:
-    client = world.client
+def test_session_only_routes_refuse_tokens_and_tokens_are_scoped(matrix: World) -> None:
+    client = matrix.client
     client.cookies.clear()
     for role in USERS:
-        response = client.get("/api/v1/auth/me", headers={"authorization": f"Bearer {world.logins[role].token}"})
+        response = client.get("/api/v1/auth/me", headers={"authorization": f"Bearer {matrix.logins[role].token}"})
         assert response.status_code == 403 and assert_error_shape(response)["code"] == "session_required"
-    narrow = {"authorization": f"Bearer {world.ids['spare_token_secret']}"}
+    # A token narrows its user's roles to its scopes: a search-only token lists no records.
+    narrow = {"authorization": f"Bearer {auth.create_api_token(matrix.store, 'ana', ['search'], timedelta(hours=1))}"}
     refused = client.get("/api/v1/records", headers=narrow)
-    # The admin may have revoked the spare token by now (DELETE /auth/tokens/{id} above): either way 401.
     assert refused.status_code == 401 and assert_error_shape(refused)["code"] == "token_invalid"
+    assert "not scoped for records:read" in refused.json()["error"]["message"]
+    assert client.get("/api/v1/search", params={"q": "x", "purpose": PURPOSE}, headers=narrow).status_code == 200
+    # A token the administrator revokes over HTTP is dead at once (revoking twice is harmless).
+    admin = {"authorization": f"Bearer {matrix.logins['administrator'].token}"}
+    assert client.delete(f"/api/v1/auth/tokens/{matrix.ids['spare_token']}", headers=admin).status_code == 204
+    revoked = client.get(
+        "/api/v1/search",
+        params={"q": "x", "purpose": PURPOSE},
+        headers={"authorization": f"Bearer {matrix.ids['spare_token_secret']}"},
+    )
+    assert revoked.status_code == 401 and "revoked" in revoked.json()["error"]["message"]
     # A cookie write without the CSRF token is refused.
-    login = world.logins["analyst"]
+    login = matrix.logins["analyst"]
     no_csrf = client.post(
         "/api/v1/disseminations",
-        json=_fill(RELEASE_BODY, world.ids),
+        json=_fill(RELEASE_BODY, matrix.ids),
         headers={"cookie": f"fh_session={login.session}; fh_csrf={login.csrf}"},
     )
     assert no_csrf.status_code == 403 and assert_error_shape(no_csrf)["code"] == "csrf_failed"
@@ -576,42 +587,42 @@ def _readable(w: World, role: str) -> set[int]:
 
 
 @pytest.mark.parametrize("role", sorted(USERS))
-def test_record_list_is_exactly_what_decide_read_allows(world: World, role: str) -> None:
+def test_record_list_is_exactly_what_decide_read_allows(matrix: World, role: str) -> None:
     seen: set[int] = set()
     cursor = None
     while True:
         params: dict[str, Any] = {"limit": 500, **({"cursor": cursor} if cursor else {})}
-        response = _get(world, role, "/api/v1/records", **params)
+        response = _get(matrix, role, "/api/v1/records", **params)
         assert response.status_code == 200, response.text
         body = response.json()
         seen.update(item["id"] for item in body["items"])
         cursor = body["next_cursor"]
         if not cursor:
             break
-    assert seen & set(world.grid) == _readable(world, role)
+    assert seen & set(matrix.grid) == _readable(matrix, role)
     # Outside the grid too, nothing is listed that the policy refuses.
-    with world.store.connect() as conn:
+    with matrix.store.connect() as conn:
         others = conn.execute(
             select(t.record, t.source.c.sharing_terms)
             .join(t.source, t.source.c.id == t.record.c.source_id)
-            .where(t.record.c.id.in_(seen - set(world.grid)))
+            .where(t.record.c.id.in_(seen - set(matrix.grid)))
         ).all()
-    actor = world.actors[role]
+    actor = matrix.actors[role]
     for row in others:
         facts = RecordFacts(row.agency_id, row.record_class, row.tlp, row.handling, row.status, row.sharing_terms or {})
         assert decide_read(actor, facts).allowed, (role, row.id)
 
 
-def _views(world: World, role: str, step: int) -> None:
-    actor = world.actors[role]
+def _views(matrix: World, role: str, step: int) -> None:
+    actor = matrix.actors[role]
     offset = sorted(USERS).index(role)
     missing_id = 10**12
-    missing = _get(world, role, f"/api/v1/records/{missing_id}", purpose=PURPOSE)
+    missing = _get(matrix, role, f"/api/v1/records/{missing_id}", purpose=PURPOSE)
     assert missing.status_code == 404
-    for rid in sorted(world.grid)[offset::step]:
-        verdict = decide_read(actor, world.grid[rid])
-        response = _get(world, role, f"/api/v1/records/{rid}", purpose=PURPOSE)
-        where = (role, rid, world.grid[rid])
+    for rid in sorted(matrix.grid)[offset::step]:
+        verdict = decide_read(actor, matrix.grid[rid])
+        response = _get(matrix, role, f"/api/v1/records/{rid}", purpose=PURPOSE)
+        where = (role, rid, matrix.grid[rid])
         if verdict.allowed:
             assert response.status_code == 200, (where, response.text)
             assert response.json()["id"] == rid and NAME in response.text
@@ -630,21 +641,21 @@ def _views(world: World, role: str, step: int) -> None:
 
 
 @pytest.mark.parametrize("role", sorted(USERS))
-def test_record_views_follow_decide_read_and_denials_leak_nothing(world: World, role: str) -> None:
-    _views(world, role, 19)
+def test_record_views_follow_decide_read_and_denials_leak_nothing(matrix: World, role: str) -> None:
+    _views(matrix, role, 19)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("role", sorted(USERS))
-def test_every_record_view_for_every_role(world: World, role: str) -> None:
-    _views(world, role, 1)
+def test_every_record_view_for_every_role(matrix: World, role: str) -> None:
+    _views(matrix, role, 1)
 
 
 @pytest.mark.parametrize("role", sorted(USERS))
-def test_search_finds_exactly_what_decide_read_allows(world: World, role: str) -> None:
+def test_search_finds_exactly_what_decide_read_allows(matrix: World, role: str) -> None:
     from fusionhub.search.follower import catch_up, engine_for
 
-    catch_up(world.store, engine_for(world.store))  # index what the route calls above imported
+    catch_up(matrix.store, engine_for(matrix.store))  # index what the route calls above imported
     found: set[int] = set()
     total = None
     cursor = None
@@ -652,7 +663,7 @@ def test_search_finds_exactly_what_decide_read_allows(world: World, role: str) -
         params: dict[str, Any] = {"q": f'name:"{NAME}"', "limit": 500, "purpose": PURPOSE}
         if cursor:
             params["cursor"] = cursor
-        response = _get(world, role, "/api/v1/search", **params)
+        response = _get(matrix, role, "/api/v1/search", **params)
         assert response.status_code == 200, response.text
         body = response.json()
         total = body["total"]
@@ -660,7 +671,7 @@ def test_search_finds_exactly_what_decide_read_allows(world: World, role: str) -
         cursor = body["next_cursor"]
         if not cursor:
             break
-    want = _readable(world, role)
+    want = _readable(matrix, role)
     assert found == want, (role, len(found), len(want))
     assert total == len(want)
     # Facets count only what the role may read.
