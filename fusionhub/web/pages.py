@@ -73,7 +73,7 @@ def nav(request: Request, actor: Actor | None) -> list[tuple[str, str]]:
         ("/audit", "Audit", ("auditor", "privacy-officer")),
         ("/retention", "Retention", ("privacy-officer", "supervisor")),
         ("/redress", "Redress", ("analyst", "supervisor", "privacy-officer", "field-user", "partner", "auditor")),
-        ("/compliance", "Compliance", ("privacy-officer", "auditor", "supervisor")),
+        ("/compliance", "Compliance", ("privacy-officer", "auditor")),
         ("/disseminations", "Dissemination", ("analyst", "supervisor", "privacy-officer", "auditor")),
         ("/admin", "Administration", ("administrator",)),
     ]
