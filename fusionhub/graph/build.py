@@ -14,6 +14,11 @@ how two are related and where that was recorded:
 
 Records are selected with ``record_filter(actor)``: an edge exists only if a record
 the viewer may read states it, so a query never reveals what a hidden record says.
+Each edge names its record (``record_id``) and that record's source (``source_name``;
+not ``source``, which is the edge's first end in the JSON and GraphML shapes). The
+graph keeps the handling caveats of every record it was built from
+(``graph.graph["markings"]``), so a page showing any part of it can carry a caveat at
+least as restrictive as what an expansion may reveal.
 """
 
 from __future__ import annotations
@@ -89,20 +94,23 @@ def build_graph(store: Store, actor: Actor) -> nx.MultiGraph:
     model = load_model()
     r, s = t.record.c, t.source.c
     graph = nx.MultiGraph()
+    markings: set[tuple[str, tuple[str, ...]]] = set()
     with store.connect() as conn:
         canonical = {
             str(ref): str(c)
             for ref, c in conn.execute(select(rt.resolve_entity.c.ref, rt.resolve_entity.c.canonical_id))
         }
         query = (
-            select(r.id, r.payload, r.occurred_at, s.name.label("source_name"))
+            select(r.id, r.payload, r.occurred_at, r.tlp, r.handling, s.name.label("source_name"))
             .select_from(t.record.join(t.source, s.id == r.source_id))
             .where(record_filter(actor))
             .execution_options(yield_per=2000)
         )
         for row in conn.execute(query):
             _add_record(graph, model, int(row.id), row.payload or {}, row.occurred_at, row.source_name, canonical)
+            markings.add((str(row.tlp), tuple(h for h in str(row.handling or "").split(",") if h)))
     _derive_shared(graph)
+    graph.graph["markings"] = sorted(markings)
     return graph
 
 
@@ -145,7 +153,7 @@ def _add_record(
                 continue
             na, nb = _node_id(a, canonical), _node_id(b, canonical)
             kind = _kind(schema.name, by_id[b], model)
-            graph.add_edge(na, nb, kind=kind, role=role, date=date, record_id=record_id, source=source)
+            graph.add_edge(na, nb, kind=kind, role=role, date=date, record_id=record_id, source_name=source)
             if schema.name in ("Involvement", "ObjectInvolvement"):
                 event_parties.setdefault(nb, []).append((na, role))
     for event, parties in event_parties.items():
@@ -160,12 +168,19 @@ def _add_record(
                 role=f"{role_a}/{role_b}",
                 date=date,
                 record_id=record_id,
-                source=source,
+                source_name=source,
                 via=event,
             )
             if role_a == role_b == "arrestee":
                 graph.add_edge(
-                    a, b, kind="co-arrest", role="arrestee", date=date, record_id=record_id, source=source, via=event
+                    a,
+                    b,
+                    kind="co-arrest",
+                    role="arrestee",
+                    date=date,
+                    record_id=record_id,
+                    source_name=source,
+                    via=event,
                 )
 
 
@@ -202,7 +217,7 @@ def _derive_shared(graph: nx.MultiGraph) -> None:
                     role=None,
                     date=max(str(da.get("date") or ""), str(db.get("date") or "")) or None,
                     record_id=da["record_id"],
-                    source=da["source"],
+                    source_name=da["source_name"],
                     via=hub,
                 )
 

@@ -23,6 +23,10 @@ class GraphError(ValueError):
     """A query the graph cannot answer (unknown node, unknown edge type)."""
 
 
+class UnknownEntity(GraphError):
+    """The entity is not in the graph the user may see (or does not exist: the same answer)."""
+
+
 @dataclass(frozen=True)
 class EdgeFilter:
     types: frozenset[str] = frozenset()
@@ -67,7 +71,7 @@ def _simple(graph: nx.MultiGraph) -> nx.Graph:
 
 def _require(graph: nx.MultiGraph, node: str) -> None:
     if node not in graph:
-        raise GraphError(f"no entity {node} in the graph you may see")
+        raise UnknownEntity(f"no entity {node} in the graph you may see")
 
 
 def _node_json(graph: nx.MultiGraph, node: str) -> dict[str, Any]:
@@ -164,6 +168,11 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, (list, set, tuple)):
         return ",".join(str(v) for v in value)
     return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def markings(graph: nx.MultiGraph) -> list[tuple[str, list[str]]]:
+    """(TLP, handling markings) of every record the graph was built from, for a page's caveat."""
+    return [(tlp, list(handling)) for tlp, handling in graph.graph.get("markings", [])]
 
 
 def cytoscape(body: dict[str, Any]) -> list[dict[str, Any]]:
