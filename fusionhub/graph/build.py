@@ -24,16 +24,21 @@ least as restrictive as what an expansion may reveal.
 from __future__ import annotations
 
 import itertools
+import json
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fusionhub.model import load_model
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.decision import record_filter
+from fusionhub.policy.rules import load_policy
 from fusionhub.resolve.features import value
 from fusionhub.store import Store
 from fusionhub.store import resolve_tables as rt
@@ -111,6 +116,56 @@ def build_graph(store: Store, actor: Actor) -> nx.MultiGraph:
             markings.add((str(row.tlp), tuple(h for h in str(row.handling or "").split(",") if h)))
     _derive_shared(graph)
     graph.graph["markings"] = sorted(markings)
+    return graph
+
+
+#: Graphs kept for reuse (the link chart asks for neighbours on every click), and how long.
+CACHE_SIZE = 4
+CACHE_SECONDS = 300.0
+_cache: OrderedDict[tuple[Any, ...], tuple[float, nx.MultiGraph]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _inputs(store: Store) -> tuple[Any, ...]:
+    """Everything a user's graph depends on besides the user: the change sequence (new,
+    changed, cancelled and purged records), the last resolution run, each source's
+    sharing terms and agency, and the policy file in force."""
+    with store.connect() as conn:
+        seq = conn.execute(select(func.max(t.record.c.seq))).scalar()
+        # The resolver's cursor row (fusionhub.resolve.resolver.CURSOR) is rewritten by every run that changed anything.
+        resolved = conn.execute(select(t.index_cursor.c.updated_at).where(t.index_cursor.c.name == "resolve")).scalar()
+        sources = tuple(
+            (int(i), int(a), json.dumps(terms or {}, sort_keys=True))
+            for i, a, terms in conn.execute(
+                select(t.source.c.id, t.source.c.agency_id, t.source.c.sharing_terms).order_by(t.source.c.id)
+            )
+        )
+    return (seq, str(resolved), sources, load_policy().sha256)
+
+
+def graph_for(store: Store, actor: Actor) -> nx.MultiGraph:
+    """``build_graph(store, actor)``, reused while none of its inputs has changed.
+
+    The key is the whole actor (roles, agency, training) and ``_inputs``: a graph built
+    under other terms or another policy is never handed out. Callers must not modify it.
+    """
+    key = (store.url, actor, _inputs(store))
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and now - hit[0] < CACHE_SECONDS:
+            _cache.move_to_end(key)
+            return hit[1]
+    graph = build_graph(store, actor)
+    with _cache_lock:
+        _cache[key] = (now, graph)
+        _cache.move_to_end(key)
+        for stale in [
+            k for k, (at, _) in _cache.items() if now - at >= CACHE_SECONDS or (k[:2] == key[:2] and k != key)
+        ]:
+            _cache.pop(stale, None)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return graph
 
 

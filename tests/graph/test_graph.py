@@ -104,3 +104,27 @@ def test_communities_centrality_and_graphml(world: Store, tmp_path: Path) -> Non
     assert result.exit_code == 0 and json.loads(result.output)
     result = runner.invoke(app, [*base, "path", top[0]["id"], "Enope"])
     assert result.exit_code == 5
+
+
+def test_a_users_graph_is_reused_until_the_records_or_the_terms_change(world: Store, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from fusionhub.graph.build import graph_for
+    from fusionhub.store import tables as t
+    from tests.graph.seed import ANN, ingest, row
+
+    ana, owner = user(world, "ana", "PD1"), user(world, "bo", "PD2")
+    first = graph_for(world, ana)
+    assert graph_for(world, ana) is first
+    assert graph_for(world, owner) is not first  # per user: never another's graph
+    ingest(world, tmp_path, "rms2", [row("C9", "2024-09-09", ANN, "witness")])
+    again = graph_for(world, ana)
+    # The new incident (and ANN's mention in it, its own node until the next resolution run).
+    assert again is not first and again.number_of_nodes() == first.number_of_nodes() + 2
+    # The agency-only source opens to everyone: the next graph has its records.
+    eve, bob = person(world, "C4", "LINDQVIST"), person(world, "C2", "KOWALSKI")
+    assert eve not in neighbours(again, bob, 1, EdgeFilter(frozenset({"same-incident"})))["depth"]
+    with world.begin() as conn:  # as an administrator's change of the source's terms would
+        conn.execute(update(t.source).where(t.source.c.name == "secret").values(sharing_terms={}))
+    opened = graph_for(world, ana)
+    assert eve in neighbours(opened, bob, 1, EdgeFilter(frozenset({"same-incident"})))["depth"]

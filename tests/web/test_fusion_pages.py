@@ -117,6 +117,8 @@ def test_link_chart_start_page(site: Site, as_user: Any, linked: Linked) -> None
     page = watched.page
     page.goto(f"{site.url}/graph")
     assert page.get_by_role("heading", name="Most connected entities you may see").is_visible()
+    assert page.locator("tbody tr a").count() >= 3
+    check_page(watched, "link-chart-start")
     page.locator("tbody tr a").first.click()
     page.locator("#chart[data-ready=true]").wait_for()
     assert chart_count(page) >= 2

@@ -1,8 +1,9 @@
 """``/graph``: link analysis over resolved entities, as the asking user may see it.
 
-Each request builds the caller's graph with ``build_graph(store, actor)`` (records
-selected by the policy's filter, exactly as ``fusionhub graph`` does) and answers with
-the same query functions; filters narrow by relationship type and time.
+Each request takes the caller's graph from ``graph_for(store, actor)``: ``build_graph``
+(records selected by the policy's filter, exactly as ``fusionhub graph`` does), reused
+while nothing it depends on has changed. It answers with the same query functions as
+the CLI; filters narrow by relationship type and time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fusionhub.api.deps import Authenticated, StoreDep
 from fusionhub.api.errors import AUTH_ERRORS, responses
-from fusionhub.graph.build import EDGE_TYPES, build_graph
+from fusionhub.graph.build import EDGE_TYPES, graph_for
 from fusionhub.graph.queries import EdgeFilter, centrality, communities, filtered, graphml, neighbours, shortest_path
 from fusionhub.policy.actor import RECORD_READERS, Actor
 
@@ -117,7 +118,7 @@ def get_neighbours(
     until: Until = None,
 ) -> dict[str, Any]:
     """Entities and events within ``depth`` hops of ``entity`` along the ties the filters keep."""
-    return neighbours(build_graph(store, actor), entity, depth, _where(relationship, since, until))
+    return neighbours(graph_for(store, actor), entity, depth, _where(relationship, since, until))
 
 
 @router.get("/path", response_model=PathOut, responses=responses(*AUTH_ERRORS, 404))
@@ -131,7 +132,7 @@ def get_path(
     until: Until = None,
 ) -> dict[str, Any]:
     """The shortest chain of stated ties between two entities (``found`` false when none)."""
-    return shortest_path(build_graph(store, actor), a, b, _where(relationship, since, until))
+    return shortest_path(graph_for(store, actor), a, b, _where(relationship, since, until))
 
 
 @router.get("/communities", response_model=list[CommunityOut], responses=responses(*AUTH_ERRORS))
@@ -144,7 +145,7 @@ def get_communities(
     min_size: Annotated[int, Query(ge=1, le=10_000)] = 3,
 ) -> list[dict[str, Any]]:
     """Groups of entities more tied to each other than to the rest (Louvain, seeded)."""
-    return communities(build_graph(store, actor), _where(relationship, since, until), min_size)
+    return communities(graph_for(store, actor), _where(relationship, since, until), min_size)
 
 
 @router.get("/centrality", response_model=list[CentralOut], responses=responses(*AUTH_ERRORS))
@@ -157,7 +158,7 @@ def get_centrality(
     top: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> list[dict[str, Any]]:
     """The most connected entities (degree and betweenness centrality)."""
-    return centrality(build_graph(store, actor), _where(relationship, since, until), top)
+    return centrality(graph_for(store, actor), _where(relationship, since, until), top)
 
 
 @router.get(
@@ -183,7 +184,7 @@ def export_graphml(
     until: Until = None,
 ) -> Response:
     """Export the graph you may see, or a neighbourhood of it, as GraphML (for Gephi, yEd, ...)."""
-    graph = build_graph(store, actor)
+    graph = graph_for(store, actor)
     where = _where(relationship, since, until)
     nodes = [n["id"] for n in neighbours(graph, entity, depth, where)["nodes"]] if entity else None
     # Only safe characters in the header: the id is the caller's text.

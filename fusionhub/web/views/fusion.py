@@ -2,7 +2,7 @@
 
 The same domain calls as ``fusionhub entity show``, ``fusionhub resolve decide`` and
 ``fusionhub graph``: ``entity_profile`` (policy-filtered, purpose, audited), ``decide``
-(audited), ``build_graph`` for the viewer. The chart itself is a JavaScript island
+(audited), the viewer's graph (``graph_for``). The chart itself is a JavaScript island
 (``static/js/graph.js``) that asks the REST API for neighbours, paths and the export.
 """
 
@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from fusionhub.api.deps import get_store
-from fusionhub.graph.build import EDGE_TYPES, build_graph
+from fusionhub.graph.build import EDGE_TYPES, graph_for
 from fusionhub.graph.queries import GraphError, centrality, markings, neighbours
 from fusionhub.model.vocabulary import load_vocabulary
 from fusionhub.policy.actor import RECORD_READERS
@@ -133,7 +133,7 @@ def graph_page(
     depth: Annotated[int, Query(ge=1, le=3)] = 1,
 ) -> Response:
     require(actor, *READERS)
-    graph = build_graph(get_store(request), actor)
+    graph = graph_for(get_store(request), actor)
     start: dict[str, Any] | None = None
     error = None
     if entity:
