@@ -68,6 +68,7 @@ def nav(request: Request, actor: Actor | None) -> list[tuple[str, str]]:
     optional = [
         ("/search", "Search", ()),
         ("/records", "Records", ()),
+        ("/graph", "Link chart", ("analyst", "supervisor", "privacy-officer", "field-user", "partner")),
         ("/sources", "Sources", ()),
         ("/imports", "Imports", ("analyst", "supervisor", "administrator", "privacy-officer")),
         ("/audit", "Audit", ("auditor", "privacy-officer")),
