@@ -20,6 +20,7 @@ from fusionhub.model import load_model
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.decision import record_filter
 from fusionhub.policy.reader import check_purpose
+from fusionhub.policy.rules import load_policy
 from fusionhub.search.audit import record_search
 from fusionhub.search.documents import SearchDocument, add_entity
 from fusionhub.search.engine import SORTS, EngineResult
@@ -123,13 +124,17 @@ def search(
     return result
 
 
-@lru_cache(maxsize=256)
 def _hydration_query(actor: Actor) -> Select[Any]:
     """The page query for ``actor``: records by id, through the compiled policy filter.
 
-    Built once per actor (the filter depends on the actor only), so a search pays for
-    running it, not for composing it.
+    Built once per actor and policy (the filter depends on nothing else; the policy's
+    hash is part of the key), so a search pays for running it, not for composing it.
     """
+    return _page_query(load_policy().sha256, actor)
+
+
+@lru_cache(maxsize=256)
+def _page_query(policy_sha256: str, actor: Actor) -> Select[Any]:
     r, s, a = t.record.c, t.source.c, t.agency.c
     return (
         select(

@@ -19,6 +19,7 @@ from typing import Any
 import tantivy
 
 from fusionhub.policy.actor import Actor
+from fusionhub.policy.rules import load_policy
 from fusionhub.search.documents import SearchDocument
 from fusionhub.search.engine import FACETS, EngineHit, EngineResult, IndexBusy
 from fusionhub.search.names import NicknameTable, nickname_table
@@ -184,7 +185,7 @@ class TantivyEngine:
         self.known_cursor = -1
         #: When a search last compared the cursor with the store (time.monotonic()).
         self.checked_at = float("-inf")
-        self._policies: dict[Actor, ReadFilter] = {}
+        self._policies: dict[tuple[str, Actor], ReadFilter] = {}
 
     def cursor(self) -> int:
         self.index.reload()
@@ -207,12 +208,19 @@ class TantivyEngine:
         return Query.boolean_query([(Occur.Must, self.compiler.compile(node)), (Occur.MustNot, self._marker)])
 
     def policy(self, actor: Actor) -> ReadFilter:
-        """The compiled read filter for ``actor`` (cached: it depends on the actor only)."""
-        found = self._policies.get(actor)
+        """The compiled read filter for ``actor`` under the policy in force.
+
+        Cached: it is a function of the actor's attributes (an :class:`Actor` is a frozen
+        value, so a changed role, agency or training date is another key) and of the
+        policy (its hash is part of the key, so a policy switched under a running
+        process is never answered with the old filter).
+        """
+        key = (load_policy().sha256, actor)
+        found = self._policies.get(key)
         if found is None:
             if len(self._policies) > 1024:
                 self._policies.clear()
-            found = self._policies[actor] = compile_read_filter(self.schema, actor)
+            found = self._policies[key] = compile_read_filter(self.schema, actor)
         return found
 
     def filtered(self, node: Node, actor: Actor) -> tantivy.Query:
