@@ -106,3 +106,14 @@ def test_a_policy_switched_under_a_running_process_is_applied(
     assert after.total == len(after.hits) == 3 + 4 + 2  # the cached filters were not reused
     assert "tips" not in {h.provenance["source"] for h in after.hits}
     assert "tips" not in {b["value"] for b in after.facets["source"]}
+
+
+def test_caveat_facet_counts_what_a_caveat_search_finds(store: Store, mixed: None) -> None:
+    # The facet is counted from TLP and handling marks; the caveat: clause searches the
+    # combined field. They must agree, bucket by bucket.
+    actor = factories.user(store, "boris", "PDB")
+    everything = search(store, actor, "", limit=0, purpose="case 24-001")
+    buckets = {b["value"]: b["count"] for b in everything.facets["caveat"]}
+    assert {"TLP:RED", "TLP:AMBER", "TLP:GREEN", "LES"} <= set(buckets)
+    for value, count in buckets.items():
+        assert search(store, actor, f'caveat:"{value}"', limit=0, purpose="case 24-001").total == count, value
