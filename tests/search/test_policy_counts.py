@@ -117,3 +117,21 @@ def test_caveat_facet_counts_what_a_caveat_search_finds(store: Store, mixed: Non
     assert {"TLP:RED", "TLP:AMBER", "TLP:GREEN", "LES"} <= set(buckets)
     for value, count in buckets.items():
         assert search(store, actor, f'caveat:"{value}"', limit=0, purpose="case 24-001").total == count, value
+
+
+def test_facets_counted_by_key_equal_facets_counted_one_by_one(
+    store: Store, mixed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fusionhub.search import tantivy_engine
+
+    actor = factories.user(store, "boris", "PDB")
+
+    def facets() -> dict[str, dict[str, int]]:
+        found = search(store, actor, "name:smith", limit=0, purpose="case 24-001").facets
+        return {name: {b["value"]: b["count"] for b in buckets} for name, buckets in found.items()}
+
+    by_key = facets()
+    assert sum(by_key["source"].values()) == 3 + 4 + 5 + 6 + 2 + 7
+    # Too many distinct keys to count at once: each facet is counted on its own.
+    monkeypatch.setattr(tantivy_engine, "MAX_FACET_KEYS", 1)
+    assert facets() == by_key
