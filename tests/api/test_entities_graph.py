@@ -83,13 +83,13 @@ def test_an_entity_only_hidden_records_name_does_not_exist_for_the_viewer(
     for entity in (phone, "Enothere"):  # hidden and unknown answer alike
         assert_error(client.get(f"/api/v1/entities/{entity}", params=PURPOSE), 404, "not_found")
         assert_error(client.get(f"/api/v1/entities/{entity}/decisions"), 404, "not_found")
-        assert_error(client.get("/api/v1/graph/neighbours", params={"entity": entity}), 404, "not_found")
-    text = client.get("/api/v1/graph/export.graphml").text
+        assert_error(client.get("/api/v1/graph/neighbours", params={"entity": entity, **PURPOSE}), 404, "not_found")
+    text = client.get("/api/v1/graph/export.graphml", params=PURPOSE).text
     assert phone not in text and HIDDEN_PHONE not in text
     assert client.get(f"/api/v1/entities/{person(linked, 'C2', 'KOWALSKI')}/decisions").json() == []
     owner = login("bob")
     assert owner.get(f"/api/v1/entities/{phone}", params=PURPOSE).json()["schema"] == "Phone"
-    assert owner.get("/api/v1/graph/neighbours", params={"entity": phone}).status_code == 200
+    assert owner.get("/api/v1/graph/neighbours", params={"entity": phone, **PURPOSE}).status_code == 200
 
 
 def test_roles_for_profiles_and_decisions(linked: Store, login: Callable[[str], TestClient], world: World) -> None:
@@ -100,7 +100,7 @@ def test_roles_for_profiles_and_decisions(linked: Store, login: Callable[[str], 
     for name in ("aud", "root"):  # roles that read no records
         client = login(name)
         assert_error(client.get(f"/api/v1/entities/{bob}", params=PURPOSE), 403, "role_required")
-        assert_error(client.get("/api/v1/graph/neighbours", params={"entity": bob}), 403, "role_required")
+        assert_error(client.get("/api/v1/graph/neighbours", params={"entity": bob, **PURPOSE}), 403, "role_required")
     body = {"kind": "split", "left": person_ref(linked, "C1", "KOWALSKI"), "reason": "namesake"}
     # A field user reads the profile but may not change how entities are resolved.
     field = login("fld")
@@ -158,11 +158,11 @@ def test_decisions_are_audited_listed_and_policy_filtered(
     assert [(e.username, e.details["reason"]) for e in events] == [("ana", "same DL on file")]
 
 
-def test_graph_queries_are_policy_filtered(linked: Store, login: Callable[[str], TestClient]) -> None:
+def test_graph_queries_are_policy_filtered(linked: Store, login: Callable[[str], TestClient], world: World) -> None:
     ann, bob = person(linked, "C1", "RIVERA"), person(linked, "C2", "KOWALSKI")
     cal, dee, eve = person(linked, "C2", "OKAFOR"), person(linked, "C3", "NAKAMURA"), person(linked, "C4", "LINDQVIST")
     client = login("ana")
-    near = client.get("/api/v1/graph/neighbours", params={"entity": ann, "depth": 1})
+    near = client.get("/api/v1/graph/neighbours", params={"entity": ann, "depth": 1, **PURPOSE})
     assert near.status_code == 200, near.text
     body = near.json()
     assert body["center"] == ann and ann in {n["id"] for n in body["nodes"]}
@@ -170,34 +170,43 @@ def test_graph_queries_are_policy_filtered(linked: Store, login: Callable[[str],
     assert all(e["source"] in ids and e["target"] in ids for e in body["edges"])  # ends are node ids
     assert {"involved", "same-incident", "resides", "uses-phone"} <= {e["kind"] for e in body["edges"]}
     shared = client.get(
-        "/api/v1/graph/neighbours", params={"entity": ann, "relationship": ["shared-address", "shared-phone"]}
+        "/api/v1/graph/neighbours",
+        params={"entity": ann, "relationship": ["shared-address", "shared-phone"], **PURPOSE},
     ).json()
     assert {dee, eve} <= set(shared["depth"]) and {e["kind"] for e in shared["edges"]} <= {
         "shared-address",
         "shared-phone",
     }
     early = client.get(
-        "/api/v1/graph/neighbours", params={"entity": bob, "relationship": "co-arrest", "to": "2024-02-28"}
+        "/api/v1/graph/neighbours", params={"entity": bob, "relationship": "co-arrest", "to": "2024-02-28", **PURPOSE}
     ).json()
     assert cal not in early["depth"]
-    path = client.get("/api/v1/graph/path", params={"a": dee, "b": cal}).json()
+    path = client.get("/api/v1/graph/path", params={"a": dee, "b": cal, **PURPOSE}).json()
     assert path["found"] and path["length"] == 3
+    # A look at the graph names people: without a purpose it is refused, with one it is audited.
+    assert_error(client.get("/api/v1/graph/path", params={"a": dee, "b": cal}), 403, "purpose_required")
+    looks = query_audit(linked, privacy_officer(world), user="ana", action="graph.path")
+    assert looks and looks[0].purpose == "case 24-001" and looks[0].details["record_ids"]
     # The tie only PD2's agency-only record states: absent for ana, present for its owner.
-    tie = {"entity": bob, "relationship": "same-incident"}
+    tie = {"entity": bob, "relationship": "same-incident", **PURPOSE}
     assert eve not in client.get("/api/v1/graph/neighbours", params=tie).json()["depth"]
-    assert "S1" not in json.dumps(client.get("/api/v1/graph/neighbours", params={"entity": bob, "depth": 3}).json())
+    assert "S1" not in json.dumps(
+        client.get("/api/v1/graph/neighbours", params={"entity": bob, "depth": 3, **PURPOSE}).json()
+    )
     assert eve in login("bob").get("/api/v1/graph/neighbours", params=tie).json()["depth"]
     client = login("ana")
-    assert client.get("/api/v1/graph/communities", params={"min_size": 2}).json()
-    top = client.get("/api/v1/graph/centrality", params={"top": 3}).json()
+    assert client.get("/api/v1/graph/communities", params={"min_size": 2, **PURPOSE}).json()
+    top = client.get("/api/v1/graph/centrality", params={"top": 3, **PURPOSE}).json()
     assert len(top) == 3 and top[0]["betweenness"] >= top[-1]["betweenness"]
-    assert_error(client.get("/api/v1/graph/neighbours", params={"entity": "Enothere"}), 404, "not_found")
-    assert_error(client.get("/api/v1/graph/neighbours", params={"entity": ann, "relationship": "telepathy"}), 422)
+    assert_error(client.get("/api/v1/graph/neighbours", params={"entity": "Enothere", **PURPOSE}), 404, "not_found")
+    assert_error(
+        client.get("/api/v1/graph/neighbours", params={"entity": ann, "relationship": "telepathy", **PURPOSE}), 422
+    )
 
 
 def test_graphml_export(linked: Store, login: Callable[[str], TestClient]) -> None:
     ann = person(linked, "C1", "RIVERA")
-    response = login("ana").get("/api/v1/graph/export.graphml", params={"entity": ann, "depth": 1})
+    response = login("ana").get("/api/v1/graph/export.graphml", params={"entity": ann, "depth": 1, **PURPOSE})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/graphml+xml")
     assert "attachment" in response.headers["content-disposition"]

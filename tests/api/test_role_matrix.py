@@ -42,6 +42,7 @@ from fusionhub.policy.identity import actor_for
 from fusionhub.policy.redress import request_correction
 from fusionhub.policy.rules import SHARING_TERMS
 from fusionhub.policy.submission import SubmissionBasis, submit_record
+from fusionhub.resolve.decisions import DECIDERS as RESOLUTION_DECIDERS
 from fusionhub.store import Store
 from fusionhub.store import tables as t
 from tests import factories
@@ -75,6 +76,7 @@ DISSEMINATION_LOG = frozenset(LOG_READERS)
 REVIEW_QUEUE = frozenset({"supervisor", "privacy-officer"})
 SUPERVISOR = frozenset({"supervisor"})
 REDRESS_DECIDERS = frozenset({"supervisor", "privacy-officer"})
+DECIDERS = frozenset(RESOLUTION_DECIDERS)
 
 NAME = "Zebediah Quarrington"
 PURPOSE = "case 24-001"
@@ -195,6 +197,18 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/disseminations"): page(RELEASE, form={**RELEASE_BODY, "record_ids": "{open_record}"}),
     ("POST", "/disseminations/emergency"): page(RELEASE, form={**EMERGENCY_BODY, "record_ids": "{ci_record}"}),
     ("POST", "/disseminations/emergency/{release_id}/review"): page(SUPERVISOR, path="/disseminations/emergency/{emergency}/review", form={"outcome": "upheld", "note": "release was necessary"}),
+    # -- fusion: fused profiles, analysts' decisions, link analysis (all need a purpose) --
+    ("GET", "/api/v1/entities/{entity_id}"): Expect(READERS, path="/api/v1/entities/Enobody", query=ON_RECORD),
+    ("GET", "/api/v1/entities/{entity_id}/decisions"): Expect(READERS, path="/api/v1/entities/Enobody/decisions"),
+    ("POST", "/api/v1/entities/decisions"): Expect(DECIDERS, json={"kind": "split", "left": "rms1:nobody#p0", "reason": "a namesake, not the same man"}),
+    ("GET", "/api/v1/graph/neighbours"): Expect(READERS, query={"entity": "Enobody", **ON_RECORD}),
+    ("GET", "/api/v1/graph/path"): Expect(READERS, query={"a": "Enobody", "b": "Enoone", **ON_RECORD}),
+    ("GET", "/api/v1/graph/communities"): Expect(READERS, query=ON_RECORD),
+    ("GET", "/api/v1/graph/centrality"): Expect(READERS, query={"top": 3, **ON_RECORD}),
+    ("GET", "/api/v1/graph/export.graphml"): Expect(READERS, query=ON_RECORD),
+    ("GET", "/entities/{entity_id}"): page(READERS, path="/entities/Enobody", query=ON_RECORD),
+    ("POST", "/entities/{entity_id}/decisions"): page(DECIDERS, path="/entities/Enobody/decisions", form={"kind": "split", "left": "rms1:nobody#p0", "reason": "a namesake, not the same man"}),
+    ("GET", "/graph"): page(READERS, query={"entity": "Enobody", **ON_RECORD}),
     # -- static files (scripts, styles, the vendored libraries): no login needed ---------
     ("GET", "/static"): Expect(PUBLIC),
     ("GET", "/static/vendor/htmx.org"): Expect(PUBLIC),

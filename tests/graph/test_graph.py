@@ -21,6 +21,7 @@ from fusionhub.graph.queries import (
     neighbours,
     shortest_path,
 )
+from fusionhub.policy.audit import query as query_audit
 from fusionhub.store import Store
 from tests.factories import user
 from tests.graph.seed import person, seed_link_world
@@ -95,15 +96,31 @@ def test_communities_centrality_and_graphml(world: Store, tmp_path: Path) -> Non
     out = tmp_path / "g.graphml"
     runner = CliRunner()
     base = ["--store", world.url, "--as", "ana", "graph"]
-    result = runner.invoke(app, [*base, "export", "--out", str(out), "--around", top[0]["id"], "--depth", "1"])
+    # A look at the graph names people: it needs a purpose, like a record view.
+    result = runner.invoke(app, [*base, "neighbours", top[0]["id"]])
+    assert result.exit_code == 5 and "state why you look" in result.output
+    result = runner.invoke(
+        app, [*base, "export", "--out", str(out), "--around", top[0]["id"], "--depth", "1", "--purpose", "case 24-001"]
+    )
     assert result.exit_code == 0, result.output
     assert "<graphml" in out.read_text(encoding="utf-8")
-    result = runner.invoke(app, [*base, "neighbours", top[0]["id"], "--depth", "2", "--type", "involved"])
+    result = runner.invoke(
+        app, [*base, "neighbours", top[0]["id"], "--depth", "2", "--type", "involved", "--purpose", "case 24-001"]
+    )
     assert result.exit_code == 0 and json.loads(result.output)["center"] == top[0]["id"]
-    result = runner.invoke(app, [*base, "communities", "--min-size", "2"])
+    result = runner.invoke(app, [*base, "communities", "--min-size", "2", "--purpose", "case 24-001"])
     assert result.exit_code == 0 and json.loads(result.output)
-    result = runner.invoke(app, [*base, "path", top[0]["id"], "Enope"])
+    result = runner.invoke(app, [*base, "path", top[0]["id"], "Enope", "--purpose", "case 24-001"])
     assert result.exit_code == 5
+    # Each look is in the audit with its purpose and the records it returned.
+    events = [
+        e
+        for e in query_audit(world, user(world, "po", "PD1", ("privacy-officer",)), user="ana")
+        if e.action.startswith("graph.")
+    ]
+    assert {e.action for e in events} == {"graph.export", "graph.neighbours", "graph.communities"}
+    assert all(e.purpose == "case 24-001" for e in events)
+    assert next(e for e in events if e.action == "graph.neighbours").details["record_ids"]
 
 
 def test_a_users_graph_is_reused_until_the_records_or_the_terms_change(world: Store, tmp_path: Path) -> None:

@@ -62,6 +62,17 @@ class Site:
         self.secrets = secrets
         self.workdir = workdir
         self.states: dict[str, Any] = {}
+        self.used_codes: dict[str, str] = {}
+
+    def fresh_code(self, name: str) -> str:
+        """A TOTP code the user has not logged in with yet: a code is good once (replays
+        are refused), so a second login of the same user waits for the next 30 s window."""
+        current = code(self.secrets[name])
+        while current == self.used_codes.get(name):
+            time.sleep(1)
+            current = code(self.secrets[name])
+        self.used_codes[name] = current
+        return current
 
 
 @pytest.fixture(scope="session")
@@ -128,7 +139,7 @@ def log_in(page: Any, site: Site, name: str) -> None:
     page.goto(f"{site.url}/login")
     page.get_by_label("Username").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Authenticator code").fill(code(site.secrets[name]))
+    page.get_by_label("Authenticator code").fill(site.fresh_code(name))
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{site.url}/")
 

@@ -81,7 +81,11 @@ def test_every_page_loads_with_the_network_blocked_outside_the_app(
 ) -> None:
     """Air-gapped: every script, style, font, tile and fetch comes from the app's own origin."""
     origin = urlsplit(site.url)
-    fusion = ["/graph", f"/graph?entity={linked['ann']}", f"/entities/{linked['bob']}?purpose=case+24-001"]
+    fusion = [
+        "/graph?purpose=case+24-001",
+        f"/graph?entity={linked['ann']}",
+        f"/entities/{linked['bob']}?purpose=case+24-001",
+    ]
     outside: list[str] = []
 
     def guard(route: Any) -> None:

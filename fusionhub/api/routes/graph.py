@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fusionhub.api.deps import Authenticated, StoreDep
 from fusionhub.api.errors import AUTH_ERRORS, responses
-from fusionhub.graph.build import EDGE_TYPES, graph_for
-from fusionhub.graph.queries import EdgeFilter, centrality, communities, filtered, graphml, neighbours, shortest_path
+from fusionhub.graph.build import EDGE_TYPES
+from fusionhub.graph.looks import look_centrality, look_communities, look_graphml, look_neighbours, look_path
+from fusionhub.graph.queries import EdgeFilter
 from fusionhub.policy.actor import RECORD_READERS, Actor
 
 router = APIRouter(prefix="/graph", tags=["graph"])
@@ -53,6 +54,11 @@ Types = Annotated[
 ]
 Since = Annotated[date | None, Query(alias="from", description="Leave out ties dated before this day.")]
 Until = Annotated[date | None, Query(alias="to", description="Leave out ties dated after this day.")]
+Purpose = Annotated[
+    str | None,
+    Query(max_length=500, description="Why you look: a case number or a configured reason (or send X-Purpose)."),
+]
+PurposeHeader = Annotated[str | None, Header(alias="X-Purpose", max_length=500)]
 
 
 class GraphNode(BaseModel):
@@ -116,9 +122,11 @@ def get_neighbours(
     relationship: Types = None,
     since: Since = None,
     until: Until = None,
+    purpose: Purpose = None,
+    x_purpose: PurposeHeader = None,
 ) -> dict[str, Any]:
     """Entities and events within ``depth`` hops of ``entity`` along the ties the filters keep."""
-    return neighbours(graph_for(store, actor), entity, depth, _where(relationship, since, until))
+    return look_neighbours(store, actor, entity, depth, _where(relationship, since, until), purpose or x_purpose)
 
 
 @router.get("/path", response_model=PathOut, responses=responses(*AUTH_ERRORS, 404))
@@ -130,9 +138,11 @@ def get_path(
     relationship: Types = None,
     since: Since = None,
     until: Until = None,
+    purpose: Purpose = None,
+    x_purpose: PurposeHeader = None,
 ) -> dict[str, Any]:
     """The shortest chain of stated ties between two entities (``found`` false when none)."""
-    return shortest_path(graph_for(store, actor), a, b, _where(relationship, since, until))
+    return look_path(store, actor, a, b, _where(relationship, since, until), purpose or x_purpose)
 
 
 @router.get("/communities", response_model=list[CommunityOut], responses=responses(*AUTH_ERRORS))
@@ -143,9 +153,11 @@ def get_communities(
     since: Since = None,
     until: Until = None,
     min_size: Annotated[int, Query(ge=1, le=10_000)] = 3,
+    purpose: Purpose = None,
+    x_purpose: PurposeHeader = None,
 ) -> list[dict[str, Any]]:
     """Groups of entities more tied to each other than to the rest (Louvain, seeded)."""
-    return communities(graph_for(store, actor), _where(relationship, since, until), min_size)
+    return look_communities(store, actor, _where(relationship, since, until), min_size, purpose or x_purpose)
 
 
 @router.get("/centrality", response_model=list[CentralOut], responses=responses(*AUTH_ERRORS))
@@ -156,9 +168,11 @@ def get_centrality(
     since: Since = None,
     until: Until = None,
     top: Annotated[int, Query(ge=1, le=500)] = 20,
+    purpose: Purpose = None,
+    x_purpose: PurposeHeader = None,
 ) -> list[dict[str, Any]]:
     """The most connected entities (degree and betweenness centrality)."""
-    return centrality(graph_for(store, actor), _where(relationship, since, until), top)
+    return look_centrality(store, actor, _where(relationship, since, until), top, purpose or x_purpose)
 
 
 @router.get(
@@ -182,15 +196,15 @@ def export_graphml(
     relationship: Types = None,
     since: Since = None,
     until: Until = None,
+    purpose: Purpose = None,
+    x_purpose: PurposeHeader = None,
 ) -> Response:
     """Export the graph you may see, or a neighbourhood of it, as GraphML (for Gephi, yEd, ...)."""
-    graph = graph_for(store, actor)
-    where = _where(relationship, since, until)
-    nodes = [n["id"] for n in neighbours(graph, entity, depth, where)["nodes"]] if entity else None
+    text = look_graphml(store, actor, entity, depth, _where(relationship, since, until), purpose or x_purpose)
     # Only safe characters in the header: the id is the caller's text.
     name = "fusionhub-" + "".join(c for c in (entity or "graph") if c.isalnum() or c in "-_") + ".graphml"
     return Response(
-        graphml(filtered(graph, where), nodes),
+        text,
         media_type="application/graphml+xml",
         headers={"content-disposition": f'attachment; filename="{name}"'},
     )

@@ -16,7 +16,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from fusionhub.api.deps import get_store
 from fusionhub.graph.build import EDGE_TYPES, graph_for
-from fusionhub.graph.queries import GraphError, centrality, markings, neighbours
+from fusionhub.graph.looks import look_centrality, look_neighbours
+from fusionhub.graph.queries import GraphError, markings
 from fusionhub.model.vocabulary import load_vocabulary
 from fusionhub.policy.actor import RECORD_READERS
 from fusionhub.policy.reader import NotFound, PurposeRequired
@@ -131,24 +132,32 @@ def graph_page(
     actor: PageActor,
     entity: Annotated[str | None, Query(max_length=64)] = None,
     depth: Annotated[int, Query(ge=1, le=3)] = 1,
+    purpose: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
+    """The link chart: like a record view it names people, so it needs a stated purpose
+    and each look (this page and every expansion the chart asks for) is audited."""
     require(actor, *READERS)
-    graph = graph_for(get_store(request), actor)
+    store = get_store(request)
+    stated = purpose or stated_purpose(request)
     start: dict[str, Any] | None = None
     error = None
-    if entity:
-        try:
-            start = neighbours(graph, entity, depth)
-        except GraphError as exc:
-            error = str(exc)
-    central = [] if start else centrality(graph, top=10)
-    return render(
+    try:
+        if entity:
+            try:
+                start = look_neighbours(store, actor, entity, depth, None, stated)
+            except GraphError as exc:
+                error = str(exc)
+        central = [] if start else look_centrality(store, actor, None, 10, stated)
+    except PurposeRequired as exc:
+        return purpose_form(request, actor, str(exc), purpose)
+    response = render(
         request,
         "graph.html",
         actor,
         "Link chart",
         # Anything an expansion may add comes from these records: the caveat covers them all.
-        caveat=combined(markings(graph), WORKSPACE_CAVEAT),
+        caveat=combined(markings(graph_for(store, actor)), WORKSPACE_CAVEAT),
+        purpose=stated,
         entity=entity or "",
         depth=depth,
         start=start,
@@ -157,3 +166,6 @@ def graph_page(
         edge_types=EDGE_TYPES,
         chart_types=CHART_TYPES,
     )
+    if purpose:
+        remember_purpose(request, response, purpose)
+    return response

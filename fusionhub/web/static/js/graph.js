@@ -8,6 +8,8 @@
   if (!box || !window.cytoscape) return;
   const api = box.dataset.api;
   const center = box.dataset.center;
+  // The purpose stated for this page: every look the chart asks for carries it (and is audited).
+  const purpose = box.dataset.purpose || "";
   const start = JSON.parse(box.dataset.start || "{}");
   const status = document.getElementById("chart-status");
   const list = document.getElementById("chart-nodes");
@@ -128,6 +130,7 @@
 
   function filters() {
     const params = new URLSearchParams();
+    if (purpose) params.set("purpose", purpose);
     if (!filterForm) return params;
     filterForm.querySelectorAll("input[name=relationship]:checked").forEach(function (c) { params.append("relationship", c.value); });
     ["from", "to"].forEach(function (name) {
