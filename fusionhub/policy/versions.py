@@ -465,6 +465,9 @@ def submit(
     meanwhile, the submission is refused rather than silently overwriting it.
     """
     require_change(actor)
+    # Browsers post a textarea with CRLF line ends; the stored text, its hash and its
+    # diffs use the file's own LF.
+    text = text.replace("\r\n", "\n")
     policy = validate(text)
     current = active_version(store, actor)
     old = load_policy() if not current.stored else parse_policy(current.text, f"store:policy_version/{current.id}")

@@ -75,6 +75,7 @@ def nav(request: Request, actor: Actor | None) -> list[tuple[str, str]]:
         ("/redress", "Redress", ("analyst", "supervisor", "privacy-officer", "field-user", "partner", "auditor")),
         ("/compliance", "Compliance", ("privacy-officer", "auditor", "supervisor")),
         ("/admin", "Administration", ("administrator",)),
+        ("/admin/policy", "Policy", ("privacy-officer", "administrator")),
     ]
     for path, label, roles in optional:
         if path in paths and (not roles or actor.has(*roles)):

@@ -156,3 +156,20 @@ def test_new_routes_are_documented_with_their_errors(app_client: TestClient) -> 
     }
     for (path, method), statuses in expected.items():
         assert statuses <= set(paths[path][method]["responses"]), (path, method)
+
+
+def test_my_recent_searches(login: Callable[[str], TestClient], world: World, store: Store) -> None:
+    from fusionhub.policy.identity import actor_for
+    from fusionhub.search.audit import record_search
+
+    world.everyone()
+    with store.begin() as conn:
+        record_search(conn, actor_for(store, "ana"), "case 24-001", "smith", 2, [1, 2])
+        record_search(conn, actor_for(store, "bob"), "case 24-002", "roe", 1, [3])
+    mine = login("ana").get("/api/v1/me/searches").json()
+    assert [(s["query"], s["purpose"], s["hits"]) for s in mine] == [("smith", "case 24-001", 2)]
+    assert [s["query"] for s in login("bob").get("/api/v1/me/searches").json()] == ["roe"]
+    assert login("aud").get("/api/v1/me/searches").json() == []
+    app_client = login("aud")
+    app_client.cookies.clear()
+    assert_error(app_client.get("/api/v1/me/searches"), 401)
