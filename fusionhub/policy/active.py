@@ -34,12 +34,18 @@ def stored_policy(conn: Connection, version_id: int, sha256: str) -> Policy:
     return found
 
 
-def active_stored(conn: Connection) -> Policy | None:
-    """The newest stored version as a policy, or None while the store holds none."""
+def has_versions_table(conn: Connection) -> bool:
+    """Whether this database has the policy versions (not during ``fusionhub init``, nor
+    for a database that is not a FusionHub store)."""
     if not _HAS_TABLE.get(conn.engine):
         if not inspect(conn).has_table("policy_version"):
-            return None  # not migrated yet (during ``fusionhub init``)
+            return False
         _HAS_TABLE[conn.engine] = True
+    return True
+
+
+def active_stored(conn: Connection) -> Policy | None:
+    """The newest stored version as a policy, or None while the store holds none."""
     v = policy_version.c
     head = conn.execute(select(v.id, v.sha256).order_by(v.id.desc()).limit(1)).first()
     return None if head is None else stored_policy(conn, int(head.id), str(head.sha256))
@@ -47,4 +53,5 @@ def active_stored(conn: Connection) -> Policy | None:
 
 @event.listens_for(Engine, "begin")
 def _follow_active_version(conn: Connection) -> None:
-    set_active_policy(active_stored(conn))
+    if has_versions_table(conn):
+        set_active_policy(active_stored(conn))
