@@ -219,6 +219,8 @@ def validate(text: str) -> Policy:
     """
     if len(text.encode()) > MAX_TEXT:
         raise PolicyInvalid([f"the policy text is larger than {MAX_TEXT // 1024} KiB"])
+    if "\x00" in text:  # no text column (PostgreSQL's least of all) stores a NUL
+        raise PolicyInvalid(["the policy text contains a NUL character"])
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -481,6 +483,8 @@ def submit(
     impact = dry_run(store, old, policy)
     if not activate:
         return Submission(policy, current, impact, None)
+    if "\x00" in note:
+        raise PolicyInvalid(["the note contains a NUL character"])
     if activate and not note.strip():
         raise PolicyInvalid(["state why the policy changes (a note is kept with the version and its audit event)"])
     now = now or utcnow()

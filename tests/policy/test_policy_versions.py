@@ -250,3 +250,12 @@ def test_activated_policy_moves_decision_and_filters_together(
         assert {i for i, facts in grid.items() if clause.matches(facts.document())} == decided
     assert _sql_ids(store, record_filter(actor)) == decided
     assert decided == {i for i, facts in grid.items() if decide_read(actor, facts, policy).allowed}
+
+
+def test_nul_characters_are_refused_before_the_store(store: Store) -> None:
+    po = officer(store)
+    with pytest.raises(PolicyInvalid, match="NUL"):
+        submit(store, po, PACKAGED_TEXT.replace("version:", "version:\x00", 1), note="x", activate=True)
+    with pytest.raises(PolicyInvalid, match="NUL"):
+        submit(store, po, text_with(BASE["read_rules"][:-1]), note="bad\x00note", activate=True)
+    assert stored_count(store) == 0
