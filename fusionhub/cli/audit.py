@@ -1,4 +1,4 @@
-"""``fusionhub audit verify|query|checkpoint`` and ``fusionhub policy show``."""
+"""``fusionhub audit verify|query|checkpoint`` (``fusionhub policy`` lives in cli/policy.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import typer
 from fusionhub.cli.context import STATE, acting_actor, domain_errors, parse_when, print_json
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
-policy_app = typer.Typer(help="The privacy policy in force.", no_args_is_help=True)
 
 
 @audit_app.command("verify")
@@ -80,20 +79,5 @@ def audit_query(
         typer.echo(f"{e.id}\t{e.ts}\t{e.username}\t{e.action}\t{e.subject or ''}\t{e.purpose or ''}")
 
 
-@policy_app.command("show")
-def policy_show(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Print the policy file in force, with its version and SHA-256."""
-    from fusionhub.policy.rules import load_policy
-
-    with domain_errors():
-        policy = load_policy()
-    if as_json:
-        print_json({"version": policy.version, "sha256": policy.sha256, "path": policy.path, "policy": policy.raw})
-        return
-    typer.echo(f"# policy {policy.version}  sha256 {policy.sha256}  ({policy.path})")
-    typer.echo(Path(policy.path).read_text(encoding="utf-8"))
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
-    app.add_typer(policy_app, name="policy")

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 
+from fusionhub.policy import active as _active  # noqa: F401  (registers the follower of the active version)
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.rules import Clause, Policy, load_policy
 from fusionhub.store import tables as t

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -268,9 +269,31 @@ def _load(path: str) -> Policy:
     return parse_policy(Path(resolved).read_text(encoding="utf-8"), resolved)
 
 
-def load_policy(path: Path | str | None = None) -> Policy:
-    """The policy in force: ``path``, else ``FUSIONHUB_POLICY``, else the shipped file."""
+#: The stored policy version in force for this request or transaction (set by
+#: :mod:`fusionhub.policy.versions` when a transaction begins), and the newest one this
+#: process has seen. A context variable keeps one request on one version from its first
+#: transaction to its end, so its decision and its compiled filters cannot disagree.
+_ACTIVE: ContextVar[Policy | None] = ContextVar("fusionhub_active_policy", default=None)
+_LATEST: list[Policy | None] = [None]
+
+
+def set_active_policy(policy: Policy | None) -> None:
+    """Make ``policy`` the one ``load_policy()`` returns here (None: back to the file)."""
+    _ACTIVE.set(policy)
+    _LATEST[0] = policy
+
+
+def file_policy() -> Policy:
+    """The policy file: ``FUSIONHUB_POLICY``, else the shipped one (version 1 of a store)."""
     import os
 
-    chosen = path or os.environ.get("FUSIONHUB_POLICY") or POLICY_FILE
-    return _load(str(chosen))
+    return _load(str(os.environ.get("FUSIONHUB_POLICY") or POLICY_FILE))
+
+
+def load_policy(path: Path | str | None = None) -> Policy:
+    """The policy in force: ``path``; else the store's active version (see
+    :mod:`fusionhub.policy.versions`); else ``FUSIONHUB_POLICY``, else the shipped file."""
+    if path is not None:
+        return _load(str(path))
+    active = _ACTIVE.get() or _LATEST[0]
+    return active if active is not None else file_policy()

@@ -77,6 +77,7 @@ def nav(request: Request, actor: Actor | None) -> list[tuple[str, str]]:
         ("/compliance", "Compliance", ("privacy-officer", "auditor")),
         ("/disseminations", "Dissemination", ("analyst", "supervisor", "privacy-officer", "auditor")),
         ("/admin", "Administration", ("administrator",)),
+        ("/admin/policy", "Policy", ("privacy-officer", "administrator")),
     ]
     for path, label, roles in optional:
         if path in paths and (not roles or actor.has(*roles)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -25,6 +26,8 @@ router = APIRouter(include_in_schema=False)
 IMPORT_ROLES = ("analyst", "supervisor", "administrator", "privacy-officer")
 UPLOAD_ROLES = ("analyst", "supervisor", "administrator")
 PAGE = 50
+#: Roles that search records (others have no searches to show).
+SEARCH_ROLES = ("analyst", "supervisor", "privacy-officer", "field-user", "partner")
 
 
 def _agency_scope(actor: Actor) -> int | None:
@@ -57,6 +60,8 @@ def dashboard(request: Request, actor: PageActor) -> Response:
         from fusionhub.policy.retention import review_queue
 
         review = review_queue(store, actor, within_days=90)
+    from fusionhub.policy.activity import recent_searches
+
     return render(
         request,
         "dashboard.html",
@@ -65,6 +70,7 @@ def dashboard(request: Request, actor: PageActor) -> Response:
         sources=_sources_with_freshness(request),
         imports=imports,
         review=review,
+        searches=recent_searches(store, actor) if actor.has(*SEARCH_ROLES) else None,
     )
 
 
@@ -222,16 +228,31 @@ def record_page(
 
 
 @router.get("/admin")
-def admin_page(request: Request, actor: PageActor, message: str | None = None) -> Response:
+def admin_page(
+    request: Request,
+    actor: PageActor,
+    message: Annotated[str | None, Query(max_length=500)] = None,
+    user: Annotated[str | None, Query(max_length=128)] = None,
+) -> Response:
     require(actor, "administrator")
     store = get_store(request)
     vocab = load_vocabulary()
+    users = list_users(store)
+    managed = next((u for u in users if u.username == user), None)
+    tokens = []
+    if managed is not None:
+        from fusionhub.policy.auth import list_api_tokens
+
+        tokens = list_api_tokens(store, managed.username)
     return render(
         request,
         "admin.html",
         actor,
         "Administration",
-        users=list_users(store),
+        users=users,
+        managed=managed,
+        tokens=tokens,
+        today=datetime.now(UTC).date().isoformat(),
         agencies=registry.list_agencies(store),
         sources=_sources_with_freshness(request),
         roles=ROLES,

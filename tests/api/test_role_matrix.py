@@ -40,7 +40,7 @@ from fusionhub.policy.decision import RecordFacts, decide_read
 from fusionhub.policy.dissemination import DISSEMINATORS, LOG_READERS, record_agreement
 from fusionhub.policy.identity import actor_for
 from fusionhub.policy.redress import request_correction
-from fusionhub.policy.rules import SHARING_TERMS
+from fusionhub.policy.rules import SHARING_TERMS, file_policy
 from fusionhub.policy.submission import SubmissionBasis, submit_record
 from fusionhub.resolve.decisions import DECIDERS as RESOLUTION_DECIDERS
 from fusionhub.store import Store
@@ -77,6 +77,16 @@ REVIEW_QUEUE = frozenset({"supervisor", "privacy-officer"})
 SUPERVISOR = frozenset({"supervisor"})
 REDRESS_DECIDERS = frozenset({"supervisor", "privacy-officer"})
 DECIDERS = frozenset(RESOLUTION_DECIDERS)
+POLICY_VIEW = frozenset({"privacy-officer", "administrator"})
+POLICY_CHANGE = frozenset({"privacy-officer"})
+#: A valid policy text for a dry run (braces doubled: request values are str.format-ed).
+POLICY_DRY_RUN = (
+    Path(file_policy().path)
+    .read_text(encoding="utf-8")
+    .replace("    - compliance audit\n", "    - compliance audit\n    - matrix exercise\n")
+    .replace("{", "{{")
+    .replace("}", "}}")
+)
 
 NAME = "Zebediah Quarrington"
 PURPOSE = "case 24-001"
@@ -141,6 +151,18 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/api/v1/users"): Expect(ADMIN),
     ("POST", "/api/v1/users"): Expect(ADMIN, json={"username": "mxuser", "agency": "PD1", "roles": ["analyst"]}),
     ("PUT", "/api/v1/users/{username}/password"): Expect(ADMIN, path="/api/v1/users/victim/password", json={"password": "another long password"}),
+    ("POST", "/api/v1/users/{username}/disable"): Expect(ADMIN, path="/api/v1/users/victim/disable"),
+    ("POST", "/api/v1/users/{username}/enable"): Expect(ADMIN, path="/api/v1/users/victim/enable"),
+    ("PUT", "/api/v1/users/{username}/roles"): Expect(ADMIN, path="/api/v1/users/victim/roles", json={"roles": ["analyst"]}),
+    ("POST", "/api/v1/users/{username}/reset-mfa"): Expect(ADMIN, path="/api/v1/users/victim/reset-mfa"),
+    ("PUT", "/api/v1/users/{username}/training"): Expect(ADMIN, path="/api/v1/users/victim/training", json={"training_date": "2026-01-05"}),
+    ("GET", "/api/v1/users/{username}/tokens"): Expect(ADMIN, path="/api/v1/users/victim/tokens"),
+    ("POST", "/api/v1/users/{username}/tokens/{token_id}/revoke"): Expect(ADMIN, path="/api/v1/users/victim/tokens/{victim_token}/revoke"),
+    ("GET", "/api/v1/me/searches"): Expect(ALL),
+    ("GET", "/api/v1/policy"): Expect(POLICY_VIEW, auth="session"),
+    ("GET", "/api/v1/policy/versions"): Expect(POLICY_VIEW, auth="session"),
+    ("GET", "/api/v1/policy/versions/{version_id}"): Expect(POLICY_VIEW, path="/api/v1/policy/versions/1", auth="session"),
+    ("POST", "/api/v1/policy/versions"): Expect(POLICY_CHANGE, json={"text": POLICY_DRY_RUN}, auth="session"),
     ("GET", "/api/v1/sources"): Expect(ALL),
     ("GET", "/api/v1/sources/{name}"): Expect(ALL, path="/api/v1/sources/rms1"),
     ("POST", "/api/v1/sources"): Expect(ADMIN, json={"name": "mx-src", "agency": "PD1", "kind": "rms"}),
@@ -186,6 +208,14 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/admin/agencies"): page(ADMIN, form={"code": "MX2", "name": "Matrix agency 2"}),
     ("POST", "/admin/users"): page(ADMIN, form={"username": "mxweb", "agency": "PD1", "roles": "analyst", "password": "a long password 1"}),
     ("POST", "/admin/sources"): page(ADMIN, form={"name": "mx-web-src", "agency": "PD1", "kind": "rms"}),
+    ("POST", "/admin/users/{username}/disable"): page(ADMIN, path="/admin/users/victim/disable", form={"confirm": "yes"}),
+    ("POST", "/admin/users/{username}/enable"): page(ADMIN, path="/admin/users/victim/enable", form={}),
+    ("POST", "/admin/users/{username}/roles"): page(ADMIN, path="/admin/users/victim/roles", form={"roles": "analyst"}),
+    ("POST", "/admin/users/{username}/reset-mfa"): page(ADMIN, path="/admin/users/victim/reset-mfa", form={"confirm": "yes"}),
+    ("POST", "/admin/users/{username}/training"): page(ADMIN, path="/admin/users/victim/training", form={"training_date": "2026-01-05"}),
+    ("POST", "/admin/users/{username}/tokens/{token_id}/revoke"): page(ADMIN, path="/admin/users/victim/tokens/{victim_token}/revoke", form={"confirm": "yes"}),
+    ("GET", "/admin/policy"): page(POLICY_VIEW),
+    ("POST", "/admin/policy"): page(POLICY_CHANGE, form={"text": POLICY_DRY_RUN, "base_version": "1", "action": "dry-run"}),
     ("GET", "/audit"): page(AUDIT),
     ("GET", "/compliance"): page(AUDIT),
     ("GET", "/retention"): page(RETENTION),
@@ -372,6 +402,7 @@ def _seed(store: Store, tmp: Path) -> tuple[dict[str, str], dict[str, Any]]:
         recipient_organization="Depot Logistics",
     )
     spare = auth.create_api_token(store, "ana", ["search"], timedelta(days=1))
+    victim_token = auth.create_api_token(store, "victim", ["search"], timedelta(days=1))
     ids = {
         "batch": batch,
         "ci_record": ci,
@@ -380,6 +411,7 @@ def _seed(store: Store, tmp: Path) -> tuple[dict[str, str], dict[str, Any]]:
         "emergency": released.id,
         "spare_token": int(spare.split("_")[1]),
         "spare_token_secret": spare,
+        "victim_token": int(victim_token.split("_")[1]),
     }
     return secrets, ids
 

@@ -21,6 +21,9 @@ from fusionhub.store import Store
 from tests.api.conftest import ACCOUNTS, World
 from tests.weblogin import session
 
+#: Operations whose bodies are validated beyond their JSON Schema (see the 422 they document).
+CHECKED_BEYOND_SCHEMA = {("POST", "/api/v1/policy/versions"), ("PUT", "/api/v1/users/{username}/training")}
+
 
 @pytest.fixture
 def api_app(store: Store, world: World) -> FastAPI:
@@ -52,7 +55,10 @@ def test_api_conforms_to_its_openapi_document(api_app: FastAPI, credentials: dic
         @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def run(case: Any) -> None:
             # A made-up cursor is the client's error (400), though any string fits the schema.
-            excluded = [positive_data_acceptance] if "cursor" in (case.query or {}) else []
+            # Likewise a schema-valid body whose value is checked beyond what JSON Schema can
+            # say (a policy's YAML, a training date not in the future) may answer 422.
+            semantic = (case.method.upper(), case.path) in CHECKED_BEYOND_SCHEMA
+            excluded = [positive_data_acceptance] if "cursor" in (case.query or {}) or semantic else []
             case.call_and_validate(
                 headers=dict(credentials["headers"]), cookies=dict(credentials["cookies"]), excluded_checks=excluded
             )

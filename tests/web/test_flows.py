@@ -72,7 +72,7 @@ PAGES = {
     "ana": ["/", "/sources", "/imports", "/records", "/records/1?purpose=case+19-0001", "/search?q=slmpd"],
     "root": ["/admin"],
     "aud": ["/audit"],
-    "po": ["/retention", "/disseminations"],
+    "po": ["/retention", "/disseminations", "/admin/policy"],
 }
 
 
