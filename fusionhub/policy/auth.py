@@ -192,6 +192,10 @@ def login(
     now: datetime | None = None,
 ) -> Actor:
     """Check password, lockout, second factor and training; audit the outcome."""
+    if not username.isprintable():
+        # No account name has control characters (PostgreSQL text cannot even hold NUL):
+        # the attempt fails like an unknown user and is audited under the escaped text.
+        username = username.encode("unicode_escape").decode("ascii")
     now = now or utcnow()
     policy = load_policy()
     attempts = int(policy.setting("lockout_attempts"))

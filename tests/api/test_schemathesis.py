@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -26,10 +26,13 @@ CHECKED_BEYOND_SCHEMA = {("POST", "/api/v1/policy/versions"), ("PUT", "/api/v1/u
 
 
 @pytest.fixture
-def api_app(store: Store, world: World) -> FastAPI:
-    ACCOUNTS["all"] = (("analyst", "administrator", "auditor", "privacy-officer", "supervisor"), "PD1")
+def api_app(store: Store, world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[FastAPI]:
+    # An account with every role, for this module only (other modules count the accounts).
+    monkeypatch.setitem(
+        ACCOUNTS, "all", (("analyst", "administrator", "auditor", "privacy-officer", "supervisor"), "PD1")
+    )
     world["all"]
-    return create_app(store)
+    yield create_app(store)
 
 
 @pytest.fixture

@@ -163,3 +163,16 @@ def test_every_login_is_audited(store: Store) -> None:
 
     actions = [e.action for e in query(store, auditor, user="ana", action="login.*")]
     assert actions == ["login.failure", "login.success"]
+
+
+def test_a_login_name_with_control_characters_fails_like_an_unknown_user(store: Store) -> None:
+    _enrolled(store)
+    # PostgreSQL text cannot hold NUL: the attempt must still be a clean, audited failure.
+    for name in ("\x00", "ana\x00", "an\na"):
+        with pytest.raises(auth.LoginFailed):
+            auth.login(store, name, PASSWORD, None, now=T0)
+    auditor = factories.user(store, "aud", roles=("auditor",))
+    from fusionhub.policy.audit import query
+
+    events = query(store, auditor, action="login.failure")
+    assert {e.username for e in events} == {"\\x00", "ana\\x00", "an\\na"}
