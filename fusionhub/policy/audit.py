@@ -22,10 +22,11 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, event, insert, select, update
 
 from fusionhub.config import Settings
 from fusionhub.policy.actor import Actor
@@ -181,36 +182,59 @@ def record_event(
     action, subject, purpose, ip = str(clean(action)), clean(subject), clean(purpose), clean(ip)
     ts = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
     body = canonical(details)
-    head = pt.audit_head.c
+    statements = _statements()
     # The update locks the head row until the caller's transaction ends: one chain, in order.
-    seq, previous = conn.execute(
-        update(pt.audit_head).where(head.name == "chain").values(seq=head.seq + 1).returning(head.seq, head.hash)
-    ).one()
+    seq, previous = conn.execute(statements.advance).one()
     seq = int(seq)
     digest = chain_hash(config.key, previous, event_message(seq, ts, username, action, subject, purpose, ip, body))
     conn.execute(
-        insert(pt.audit_event).values(
-            id=seq,
-            ts=ts,
-            username=username,
-            action=action,
-            subject=subject,
-            purpose=purpose,
-            ip=ip,
-            details=body,
-            hash=digest,
-        )
+        statements.append,
+        {
+            "id": seq,
+            "ts": ts,
+            "username": username,
+            "action": action,
+            "subject": subject,
+            "purpose": purpose,
+            "ip": ip,
+            "details": body,
+            "hash": digest,
+        },
     )
-    conn.execute(update(pt.audit_head).where(head.name == "chain").values(hash=digest))
+    conn.execute(statements.set_hash, {"digest": digest})
     ids = list(details.get("record_ids") or [])
     if "record_id" in details and details["record_id"] is not None:
         ids.append(details["record_id"])
     if ids:
-        conn.execute(insert(pt.audit_record_access), [{"event_id": seq, "record_id": int(i)} for i in set(ids)])
+        conn.execute(statements.access, [{"event_id": seq, "record_id": int(i)} for i in set(ids)])
     conn.info["audit_dirty"] = True
     if not _POLICY_NOTED.get(conn.engine) and action != "policy.change":
         _note_policy(conn, now)
     return seq
+
+
+@dataclass(frozen=True)
+class _Statements:
+    advance: Any
+    append: Any
+    set_hash: Any
+    access: Any
+
+
+@lru_cache(maxsize=1)
+def _statements() -> _Statements:
+    """The four statements of an event, built once: every record view and search writes
+    one inside the writer's lock, so composing them each time was paid under the lock."""
+    head = pt.audit_head.c
+    return _Statements(
+        advance=update(pt.audit_head)
+        .where(head.name == "chain")
+        .values(seq=head.seq + 1)
+        .returning(head.seq, head.hash),
+        append=insert(pt.audit_event),
+        set_hash=update(pt.audit_head).where(head.name == "chain").values(hash=bindparam("digest")),
+        access=insert(pt.audit_record_access),
+    )
 
 
 _POLICY_NOTED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
@@ -254,8 +278,11 @@ def read_checkpoint(config: ChainConfig, path: Path | None = None) -> Checkpoint
     target = path or config.checkpoint
     if not target.exists():
         return None
+    text = target.read_text()
+    if not text.strip():  # created a moment ago and not yet written: the same as none
+        return None
     try:
-        data = json.loads(target.read_text())
+        data = json.loads(text)
         point = Checkpoint(int(data["seq"]), str(data["hash"]), str(data.get("written_at", "")))
         mac = str(data["mac"])
     except (ValueError, KeyError, TypeError) as exc:
@@ -265,28 +292,56 @@ def read_checkpoint(config: ChainConfig, path: Path | None = None) -> Checkpoint
     return point
 
 
+#: The checkpoint file's fixed size: one disk sector, so that the in-place write below
+#: lands whole or not at all even on power loss.
+CHECKPOINT_BYTES = 512
+
+
 def write_checkpoint(config: ChainConfig, seq: int, digest: str) -> None:
-    """Record a newer head; never moves the checkpoint backwards."""
+    """Record a newer head; never moves the checkpoint backwards.
+
+    It runs after every committed audited transaction, so it is written in place (one
+    sector-sized ``pwrite``) rather than to a temporary file renamed over the old one:
+    on ext4 the rename forces the new file's blocks out first and cost ~3 ms per
+    request, serialised under the lock.
+    """
     path = config.checkpoint
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            current = read_checkpoint(config)
-        except AuditError:
-            current = None  # an altered file is replaced; verify reports the chain itself
-        if current is not None and current.seq >= seq:
-            return
-        data = {
-            "seq": seq,
-            "hash": digest,
-            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "mac": _checkpoint_mac(config.key, seq, digest),
-        }
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data) + "\n")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+            current = _parse_checkpoint(config, os.pread(fd, 4 * CHECKPOINT_BYTES, 0))
+            if current is not None and current.seq >= seq:
+                return
+            data = {
+                "seq": seq,
+                "hash": digest,
+                "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "mac": _checkpoint_mac(config.key, seq, digest),
+            }
+            text = json.dumps(data).encode()
+            os.pwrite(fd, text.ljust(CHECKPOINT_BYTES - 1) + b"\n", 0)
+            if os.fstat(fd).st_size != CHECKPOINT_BYTES:
+                os.ftruncate(fd, CHECKPOINT_BYTES)  # a longer file of an older layout
+        finally:
+            os.close(fd)
+
+
+def _parse_checkpoint(config: ChainConfig, raw: bytes) -> Checkpoint | None:
+    """The checkpoint in ``raw``, or None when empty or unreadable (an altered file is
+    replaced; verify reports the chain itself)."""
+    if not raw.strip():
+        return None
+    try:
+        data = json.loads(raw)
+        point = Checkpoint(int(data["seq"]), str(data["hash"]), str(data.get("written_at", "")))
+        mac = str(data["mac"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not hmac.compare_digest(mac, _checkpoint_mac(config.key, point.seq, point.hash)):
+        return None
+    return point
 
 
 def checkpoint(store: Store) -> Checkpoint | None:

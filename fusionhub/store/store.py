@@ -5,6 +5,10 @@ Dialect differences (pragmas, upsert, bulk copy) live here and nowhere else.
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +25,7 @@ from fusionhub.config import Settings
 from fusionhub.store import tables as t
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
@@ -41,6 +46,61 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
+
+
+class WriterQueue:
+    """SQLite's writers, queued: one thread of one process at a time, waiting in line.
+
+    SQLite allows one writer; a second ``BEGIN IMMEDIATE`` is retried by the busy
+    handler, which sleeps 1, 2, 5, 10 ... 100 ms between tries. Under many short write
+    transactions (every record view and search writes its audit event) the sleepers
+    kept missing the moment the lock was free: at 50 concurrent web users some waited
+    seconds behind writers that each held the lock for a millisecond. Here the threads
+    of a process queue on a lock, and the processes on an ``flock`` of a file beside
+    the database, both of which wake the next waiter as soon as the lock is released.
+    The busy timeout stays as the fallback for writers outside FusionHub.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + "-writer.lock")
+        self._threads = threading.Lock()
+        self._local = threading.local()
+        self._fd: int | None = None
+        self._fd_lock = threading.Lock()
+
+    def _file(self) -> int | None:
+        with self._fd_lock:
+            if self._fd is None:
+                try:
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                except OSError:  # a read-only folder: fall back to the busy handler
+                    log.warning("cannot open %s; SQLite writers fall back to the busy timeout", self.path)
+                    self._fd = -1
+            return None if self._fd < 0 else self._fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            # A write inside a write on another connection: it was never possible (the
+            # busy timeout ends it); do not deadlock on our own lock instead.
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
+        with self._threads:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._local.depth = 1
+            try:
+                yield
+            finally:
+                self._local.depth = 0
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class Store:
@@ -66,6 +126,8 @@ class Store:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+        database = self.engine.url.database if self.dialect == "sqlite" else None
+        self.writers: WriterQueue | None = WriterQueue(Path(database).resolve()) if database else None
         self.engine.dialect._json_serializer = _json_dumps  # type: ignore[attr-defined]
 
     @property
@@ -106,7 +168,11 @@ class Store:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A write transaction: committed when the block ends, rolled back on error."""
-        with self.engine.connect() as connection:
+        if self.writers is None:
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
+            return
+        with self.writers.turn(), self.engine.connect() as connection:
             connection.info["writer"] = True
             try:
                 with connection.begin():
