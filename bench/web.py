@@ -12,7 +12,7 @@ written in committed chunks as an import writes them and indexed by the search
 follower. ``--data DIR`` reuses a store built with ``--keep DIR`` (the folder holds the
 SQLite file or the PostgreSQL cluster, the search index and the audit key).
 
-The server is ``fusionhub serve`` in its own process(es) (``--workers``); the load
+The server is ``fusionhub serve`` in its own process(es) (``--processes``); the load
 generator is this process: ``users`` closed-loop users, each with its own session
 (logged in through the policy: password + TOTP) and its own keep-alive connection,
 each sending its next request as soon as the last one answered (no think time).
@@ -305,6 +305,16 @@ def line(label: str, values: list[float], elapsed: float | None = None) -> str:
     )
 
 
+def ready(port: int) -> bool:
+    """Whether the server answers (every process of it answers the same)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+            conn.sendall(b"GET /login HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            return conn.recv(16).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
 def cpu_seconds(processes: list[psutil.Process]) -> float:
     total = 0.0
     for process in processes:
@@ -325,7 +335,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000, help="records in the store to build")
     parser.add_argument("--users", type=int, nargs="+", default=[10, 50], help="concurrent users per run")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each load run")
-    parser.add_argument("--workers", type=int, default=1, help="server processes (fusionhub serve --workers)")
+    parser.add_argument("--processes", type=int, default=1, help="server processes (fusionhub serve --processes)")
     parser.add_argument("--postgres", action="store_true", help="build the store in a local PostgreSQL 15 cluster")
     parser.add_argument("--keep", help="build into this folder and keep it (reuse it with --data)")
     parser.add_argument("--data", help="reuse the store built into this folder with --keep")
@@ -355,20 +365,17 @@ def main() -> None:
         # The server's log goes to a file: an undrained pipe fills up and stalls the server.
         server_log = folder / "server.log"
         command = [str(REPO / ".venv/bin/fusionhub"), "--store", url, "serve", "--port", str(port)]
-        if args.workers > 1:
-            command += ["--workers", str(args.workers)]
+        if args.processes > 1:
+            command += ["--processes", str(args.processes)]
         server = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=server_log.open("w"), env=os.environ.copy()
         )
         print(f"store: {url.split('@')[-1]} ({'PostgreSQL' if postgres else 'SQLite'}); server log: {server_log}")
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
+        deadline = time.monotonic() + 180
+        while not ready(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the server did not start; see {server_log}")
+            time.sleep(0.2)
         # Warm up every worker (model, nickname table, index readers) before measuring.
         asyncio.run(http_load(port, work, min(max(args.users), 8), 3.0))
         processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
@@ -383,7 +390,7 @@ def main() -> None:
             server_cpu, own_cpu = cpu_seconds(processes) - server_cpu, cpu_seconds([me]) - own_cpu
             every = lat["record"] + lat["search"]
             print(
-                f"\nHTTP, {users} users, {elapsed:.0f} s, {top:,} readable records, {args.workers} server process(es), "
+                f"\nHTTP, {users} users, {elapsed:.0f} s, {top:,} readable records, {args.processes} server process(es), "
                 f"load average {load_before} -> {load_average()} on {os.cpu_count()} cores:"
             )
             print(line("all requests", every, elapsed))

@@ -170,9 +170,6 @@ class RecordReader:
                     conn, self.actor, "record.view.denied", f"record:{record_id}", {"reason": reason}, purpose, ip
                 )
             else:
-                record_event(
-                    conn, self.actor, "record.view", f"record:{record_id}", {"record_id": record_id}, purpose, ip
-                )
                 versions = [
                     {
                         "version": v.version,
@@ -186,6 +183,11 @@ class RecordReader:
                     }
                     for v in conn.execute(_versions_query(), {"record_id": record_id})
                 ]
+                # The event last: from here the audit head stays locked until the commit,
+                # so the reads above do not hold up every other audited request.
+                record_event(
+                    conn, self.actor, "record.view", f"record:{record_id}", {"record_id": record_id}, purpose, ip
+                )
         if refusal is not None:
             raise refusal
         assert row is not None

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
@@ -59,7 +59,22 @@ class WriterQueue:
     of a process queue on a lock, and the processes on an ``flock`` of a file beside
     the database, both of which wake the next waiter as soon as the lock is released.
     The busy timeout stays as the fallback for writers outside FusionHub.
+
+    One queue per database file and process (:meth:`of`), shared by every ``Store`` on
+    it, so a write opened inside another write in the same thread (on another ``Store``)
+    fails on the busy timeout as it always did instead of waiting for itself.
     """
+
+    _queues: ClassVar[dict[Path, WriterQueue]] = {}
+    _queues_lock = threading.Lock()
+
+    @classmethod
+    def of(cls, database: Path) -> WriterQueue:
+        with cls._queues_lock:
+            queue = cls._queues.get(database)
+            if queue is None:
+                queue = cls._queues[database] = cls(database)
+            return queue
 
     def __init__(self, database: Path) -> None:
         self.path = database.with_name(database.name + "-writer.lock")
@@ -67,6 +82,14 @@ class WriterQueue:
         self._local = threading.local()
         self._fd: int | None = None
         self._fd_lock = threading.Lock()
+
+    def _after_fork(self) -> None:
+        # A forked child starts with its own locks (a parent's thread may have held them)
+        # and its own open file (a shared one would share the parent's lock).
+        self._threads = threading.Lock()
+        self._fd_lock = threading.Lock()
+        self._local = threading.local()
+        self._fd = None
 
     def _file(self) -> int | None:
         with self._fd_lock:
@@ -103,6 +126,14 @@ class WriterQueue:
                     fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def _queues_after_fork() -> None:
+    for queue in WriterQueue._queues.values():
+        queue._after_fork()
+
+
+os.register_at_fork(after_in_child=_queues_after_fork)
+
+
 class Store:
     def __init__(self, url: str | None = None, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env(url)
@@ -127,7 +158,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         database = self.engine.url.database if self.dialect == "sqlite" else None
-        self.writers: WriterQueue | None = WriterQueue(Path(database).resolve()) if database else None
+        self.writers: WriterQueue | None = WriterQueue.of(Path(database).resolve()) if database else None
         self.engine.dialect._json_serializer = _json_dumps  # type: ignore[attr-defined]
 
     @property
