@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from fusionhub.config import Settings
 from fusionhub.policy.actor import Actor
 from fusionhub.store import Store
 from fusionhub.store import policy_tables as pt
+from fusionhub.store.store import AFTER_COMMIT
 
 log = logging.getLogger(__name__)
 GENESIS = "0" * 64
@@ -207,7 +208,12 @@ def record_event(
         ids.append(details["record_id"])
     if ids:
         conn.execute(statements.access, [{"event_id": seq, "record_id": int(i)} for i in set(ids)])
-    conn.info["audit_dirty"] = True
+    after_commit = conn.info.get(AFTER_COMMIT)
+    if after_commit is None:
+        conn.info["audit_dirty"] = True  # checkpointed from the database when the connection is returned
+    else:
+        # Checkpointed once the transaction commits, with the newest event it wrote: no query.
+        after_commit["audit checkpoint"] = partial(_checkpoint_committed, config, seq, digest)
     if not _POLICY_NOTED.get(conn.engine) and action != "policy.change":
         _note_policy(conn, now)
     return seq
@@ -262,6 +268,13 @@ def _note_policy(conn: Connection, now: datetime | None) -> None:
 
 
 # -- checkpoint --------------------------------------------------------------------
+def _checkpoint_committed(config: ChainConfig, seq: int, digest: str) -> None:
+    try:
+        write_checkpoint(config, seq, digest)
+    except Exception:  # the next committed event writes it again
+        log.exception("could not write the audit checkpoint %s", config.checkpoint)
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     seq: int

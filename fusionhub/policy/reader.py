@@ -145,9 +145,12 @@ class RecordReader:
 
     def get(self, record_id: int, *, ip: str | None = None) -> RecordView:
         """One record, with its versions. Requires a purpose; audited whether shown or refused."""
+        from fusionhub.policy.redress import open_disputes
+
         purpose = self._purpose_or_audit(f"record:{record_id}", {"record_id": record_id}, ip)
         refusal: AccessDenied | None = None
         versions: list[dict[str, Any]] = []
+        disputed, basis = False, None
         with self.store.begin() as conn:
             row = conn.execute(_record_query(), {"record_id": record_id}).first()
             if row is None:
@@ -183,6 +186,8 @@ class RecordReader:
                     }
                     for v in conn.execute(_versions_query(), {"record_id": record_id})
                 ]
+                disputed = open_disputes(conn, record_id) > 0
+                basis = conn.execute(_predicate_query(), {"record_id": record_id}).first()
                 # The event last: from here the audit head stays locked until the commit,
                 # so the reads above do not hold up every other audited request.
                 record_event(
@@ -192,11 +197,7 @@ class RecordReader:
             raise refusal
         assert row is not None
         view = _view(row, versions)
-        from fusionhub.policy.redress import open_disputes
-
-        with self.store.connect() as conn:
-            view.disputed = open_disputes(conn, record_id) > 0
-            basis = conn.execute(_predicate_query(), {"record_id": record_id}).first()
+        view.disputed = disputed
         if basis is not None:
             view.predicate = {
                 "criminal_activity": basis.criminal_activity,

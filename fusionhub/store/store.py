@@ -9,8 +9,8 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,6 +26,8 @@ from fusionhub.store import tables as t
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
+#: ``connection.info`` key of the callables to run after a ``Store.begin`` transaction commits.
+AFTER_COMMIT = "after_commit"
 
 
 class StoreError(Exception):
@@ -198,18 +200,23 @@ class Store:
     # -- transactions ------------------------------------------------------------
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A write transaction: committed when the block ends, rolled back on error."""
-        if self.writers is None:
-            with self.engine.connect() as connection, connection.begin():
-                yield connection
-            return
-        with self.writers.turn(), self.engine.connect() as connection:
-            connection.info["writer"] = True
+        """A write transaction: committed when the block ends, rolled back on error.
+
+        Callables a writer puts in ``connection.info[AFTER_COMMIT]`` (a dict, by name) run
+        once the transaction has committed and its locks are released; not on rollback.
+        """
+        hooks: dict[str, Callable[[], None]] = {}
+        with self.writers.turn() if self.writers is not None else nullcontext(), self.engine.connect() as connection:
+            connection.info["writer"] = self.writers is not None
+            connection.info[AFTER_COMMIT] = {}
             try:
                 with connection.begin():
                     yield connection
             finally:
                 connection.info.pop("writer", None)
+                hooks = connection.info.pop(AFTER_COMMIT, {})
+        for hook in hooks.values():
+            hook()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
