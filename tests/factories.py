@@ -29,3 +29,13 @@ def user(
 ) -> Actor:
     agency(store, agency_code, kind)
     return add_user(store, name, agency_code, list(roles))
+
+
+def agreement(store: Store, code: str, kind: str = "law-enforcement", until: str = "2099-12-31") -> None:
+    """An agency with a 28 CFR Part 23 participation agreement (recipients need one)."""
+    from datetime import date
+
+    from fusionhub.policy.dissemination import record_agreement
+
+    agency(store, code, kind)
+    record_agreement(store, None, code, date.fromisoformat(until), f"MOU {code}", by="test-operator")

@@ -103,6 +103,18 @@ def _domain_map() -> list[tuple[type[Exception], int, str]]:
     except ImportError:  # search not in this build
         pass
     try:
+        decisions = importlib.import_module("fusionhub.resolve.decisions")
+        graph = importlib.import_module("fusionhub.graph.queries")
+        mapping[:0] = [
+            (decisions.DecisionForbidden, 403, "access_denied"),
+            (decisions.UnknownReference, 404, "not_found"),
+            (decisions.DecisionError, 422, "decision_error"),
+            (graph.UnknownEntity, 404, "not_found"),
+            (graph.GraphError, 422, "graph_error"),
+        ]
+    except ImportError:  # resolution or link analysis not in this build
+        pass
+    try:
         auth = importlib.import_module("fusionhub.policy.auth")
     except ImportError:
         return mapping

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import typer
 
-from fusionhub.cli.context import STATE, domain_errors, print_json
+from fusionhub.cli.context import STATE, domain_errors, fail, managing_actor, print_json
 from fusionhub.ingest import sources
 
 agency_app = typer.Typer(help="Agencies that own records and users.", no_args_is_help=True)
@@ -16,22 +19,78 @@ def agency_add(
     code: str,
     name: str = typer.Option(None, help="Full name."),
     kind: str = typer.Option("law-enforcement", help=f"One of {', '.join(sources.AGENCY_KINDS)}."),
+    agreement_until: str = typer.Option(
+        None,
+        "--agreement-until",
+        help="Its 28 CFR Part 23 participation agreement is valid until this date (YYYY-MM-DD); "
+        "needed before it may receive disseminations. Acts as the administrator of --as.",
+    ),
+    agreement_ref: str = typer.Option(None, "--agreement-ref", help="The agreement's reference (MOU number)."),
 ) -> None:
     """Add an agency."""
+    until = _date(agreement_until) if agreement_until else None
+    by = managing_actor() if until else None
     with domain_errors():
         agency = sources.add_agency(STATE.store(), code, name, kind)
-    typer.echo(f"agency {agency.code} added")
+        if until:
+            _record(agency.code, until, agreement_ref, by)
+    typer.echo(f"agency {agency.code} added" + (f", participation agreement until {until}" if until else ""))
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"not a date (YYYY-MM-DD): {text!r}", 2)
+
+
+def _record(code: str, until: date, reference: str | None, by: Any) -> None:
+    from fusionhub.policy.dissemination import record_agreement
+    from fusionhub.policy.identity import operator_name
+
+    record_agreement(
+        STATE.store(), by, code, until, reference or f"participation agreement of {code}", by=operator_name()
+    )
+
+
+@agency_app.command("agreement")
+def agency_agreement(
+    code: str,
+    until: str = typer.Option(..., "--until", help="Valid until (YYYY-MM-DD)."),
+    reference: str = typer.Option(..., "--reference", help="The agreement's reference (MOU number)."),
+) -> None:
+    """Record an agency's 28 CFR Part 23 participation agreement (or its renewal)."""
+    valid_until = _date(until)
+    by = managing_actor()
+    with domain_errors():
+        _record(code, valid_until, reference, by)
+    typer.echo(f"agency {code}: participation agreement {reference} valid until {valid_until}")
 
 
 @agency_app.command("list")
 def agency_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List agencies."""
+    from fusionhub.policy.dissemination import agreements
+
     rows = sources.list_agencies(STATE.store())
+    current = agreements(STATE.store())
     if as_json:
-        print_json([{"code": a.code, "name": a.name, "kind": a.kind} for a in rows])
+        print_json(
+            [
+                {
+                    "code": a.code,
+                    "name": a.name,
+                    "kind": a.kind,
+                    "agreement": current[a.code].to_json() if a.code in current else None,
+                }
+                for a in rows
+            ]
+        )
         return
     for a in rows:
-        typer.echo(f"{a.code}\t{a.kind}\t{a.name}")
+        agreement = current.get(a.code)
+        until = f"agreement until {agreement.valid_until}" if agreement else "no agreement"
+        typer.echo(f"{a.code}\t{a.kind}\t{a.name}\t{until}")
 
 
 @source_app.command("add")

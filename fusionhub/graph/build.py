@@ -14,21 +14,31 @@ how two are related and where that was recorded:
 
 Records are selected with ``record_filter(actor)``: an edge exists only if a record
 the viewer may read states it, so a query never reveals what a hidden record says.
+Each edge names its record (``record_id``) and that record's source (``source_name``;
+not ``source``, which is the edge's first end in the JSON and GraphML shapes). The
+graph keeps the handling caveats of every record it was built from
+(``graph.graph["markings"]``), so a page showing any part of it can carry a caveat at
+least as restrictive as what an expansion may reveal.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fusionhub.model import load_model
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.decision import record_filter
+from fusionhub.policy.rules import load_policy
 from fusionhub.resolve.features import value
 from fusionhub.store import Store
 from fusionhub.store import resolve_tables as rt
@@ -89,20 +99,73 @@ def build_graph(store: Store, actor: Actor) -> nx.MultiGraph:
     model = load_model()
     r, s = t.record.c, t.source.c
     graph = nx.MultiGraph()
+    markings: set[tuple[str, tuple[str, ...]]] = set()
     with store.connect() as conn:
         canonical = {
             str(ref): str(c)
             for ref, c in conn.execute(select(rt.resolve_entity.c.ref, rt.resolve_entity.c.canonical_id))
         }
         query = (
-            select(r.id, r.payload, r.occurred_at, s.name.label("source_name"))
+            select(r.id, r.payload, r.occurred_at, r.tlp, r.handling, s.name.label("source_name"))
             .select_from(t.record.join(t.source, s.id == r.source_id))
             .where(record_filter(actor))
             .execution_options(yield_per=2000)
         )
         for row in conn.execute(query):
             _add_record(graph, model, int(row.id), row.payload or {}, row.occurred_at, row.source_name, canonical)
+            markings.add((str(row.tlp), tuple(h for h in str(row.handling or "").split(",") if h)))
     _derive_shared(graph)
+    graph.graph["markings"] = sorted(markings)
+    return graph
+
+
+#: Graphs kept for reuse (the link chart asks for neighbours on every click), and how long.
+CACHE_SIZE = 4
+CACHE_SECONDS = 300.0
+_cache: OrderedDict[tuple[Any, ...], tuple[float, nx.MultiGraph]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _inputs(store: Store) -> tuple[Any, ...]:
+    """Everything a user's graph depends on besides the user: the change sequence (new,
+    changed, cancelled and purged records), the last resolution run, each source's
+    sharing terms and agency, and the policy file in force."""
+    with store.connect() as conn:
+        seq = conn.execute(select(func.max(t.record.c.seq))).scalar()
+        # The resolver's cursor row (fusionhub.resolve.resolver.CURSOR) is rewritten by every run that changed anything.
+        resolved = conn.execute(select(t.index_cursor.c.updated_at).where(t.index_cursor.c.name == "resolve")).scalar()
+        sources = tuple(
+            (int(i), int(a), json.dumps(terms or {}, sort_keys=True))
+            for i, a, terms in conn.execute(
+                select(t.source.c.id, t.source.c.agency_id, t.source.c.sharing_terms).order_by(t.source.c.id)
+            )
+        )
+    return (seq, str(resolved), sources, load_policy().sha256)
+
+
+def graph_for(store: Store, actor: Actor) -> nx.MultiGraph:
+    """``build_graph(store, actor)``, reused while none of its inputs has changed.
+
+    The key is the whole actor (roles, agency, training) and ``_inputs``: a graph built
+    under other terms or another policy is never handed out. Callers must not modify it.
+    """
+    key = (store.url, actor, _inputs(store))
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and now - hit[0] < CACHE_SECONDS:
+            _cache.move_to_end(key)
+            return hit[1]
+    graph = build_graph(store, actor)
+    with _cache_lock:
+        _cache[key] = (now, graph)
+        _cache.move_to_end(key)
+        for stale in [
+            k for k, (at, _) in _cache.items() if now - at >= CACHE_SECONDS or (k[:2] == key[:2] and k != key)
+        ]:
+            _cache.pop(stale, None)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return graph
 
 
@@ -145,7 +208,7 @@ def _add_record(
                 continue
             na, nb = _node_id(a, canonical), _node_id(b, canonical)
             kind = _kind(schema.name, by_id[b], model)
-            graph.add_edge(na, nb, kind=kind, role=role, date=date, record_id=record_id, source=source)
+            graph.add_edge(na, nb, kind=kind, role=role, date=date, record_id=record_id, source_name=source)
             if schema.name in ("Involvement", "ObjectInvolvement"):
                 event_parties.setdefault(nb, []).append((na, role))
     for event, parties in event_parties.items():
@@ -160,12 +223,19 @@ def _add_record(
                 role=f"{role_a}/{role_b}",
                 date=date,
                 record_id=record_id,
-                source=source,
+                source_name=source,
                 via=event,
             )
             if role_a == role_b == "arrestee":
                 graph.add_edge(
-                    a, b, kind="co-arrest", role="arrestee", date=date, record_id=record_id, source=source, via=event
+                    a,
+                    b,
+                    kind="co-arrest",
+                    role="arrestee",
+                    date=date,
+                    record_id=record_id,
+                    source_name=source,
+                    via=event,
                 )
 
 
@@ -202,7 +272,7 @@ def _derive_shared(graph: nx.MultiGraph) -> None:
                     role=None,
                     date=max(str(da.get("date") or ""), str(db.get("date") or "")) or None,
                     record_id=da["record_id"],
-                    source=da["source"],
+                    source_name=da["source_name"],
                     via=hub,
                 )
 

@@ -23,6 +23,10 @@ class GraphError(ValueError):
     """A query the graph cannot answer (unknown node, unknown edge type)."""
 
 
+class UnknownEntity(GraphError):
+    """The entity is not in the graph the user may see (or does not exist: the same answer)."""
+
+
 @dataclass(frozen=True)
 class EdgeFilter:
     types: frozenset[str] = frozenset()
@@ -44,9 +48,10 @@ class EdgeFilter:
 
 
 def filtered(graph: nx.MultiGraph, where: EdgeFilter) -> nx.MultiGraph:
-    view = nx.MultiGraph()
-    view.add_nodes_from(graph.nodes(data=True))
-    view.add_edges_from((a, b, k, d) for a, b, k, d in graph.edges(keys=True, data=True) if where.keeps(d))
+    """The edges the filter keeps, as a read-only view (no copy: graphs can be large)."""
+    if where == EdgeFilter():
+        return graph
+    view: nx.MultiGraph = nx.subgraph_view(graph, filter_edge=lambda a, b, k: where.keeps(graph[a][b][k]))
     return view
 
 
@@ -67,7 +72,7 @@ def _simple(graph: nx.MultiGraph) -> nx.Graph:
 
 def _require(graph: nx.MultiGraph, node: str) -> None:
     if node not in graph:
-        raise GraphError(f"no entity {node} in the graph you may see")
+        raise UnknownEntity(f"no entity {node} in the graph you may see")
 
 
 def _node_json(graph: nx.MultiGraph, node: str) -> dict[str, Any]:
@@ -94,11 +99,29 @@ def subgraph_json(graph: nx.MultiGraph, nodes: Collection[str]) -> dict[str, Any
 
 
 def neighbours(graph: nx.MultiGraph, node: str, depth: int = 1, where: EdgeFilter | None = None) -> dict[str, Any]:
-    """Everything within ``depth`` hops of ``node`` along the edges the filter keeps."""
+    """Everything within ``depth`` hops of ``node`` along the edges the filter keeps.
+
+    A breadth-first walk from the node: the cost is the neighbourhood's, not the graph's
+    (the link chart asks this on every click).
+    """
     _require(graph, node)
-    view = filtered(graph, where or EdgeFilter())
-    reached = nx.single_source_shortest_path_length(view, node, cutoff=max(0, depth))
-    body = subgraph_json(view, reached)
+    where = where or EdgeFilter()
+    reached = {node: 0}
+    frontier = [node]
+    for hop in range(1, max(0, depth) + 1):
+        following = []
+        for current in frontier:
+            for _, other, data in graph.edges(current, data=True):
+                if other not in reached and where.keeps(data):
+                    reached[other] = hop
+                    following.append(other)
+        frontier = following
+    body: dict[str, Any] = {
+        "nodes": [_node_json(graph, n) for n in sorted(reached)],
+        "edges": [
+            _edge_json(a, b, d) for a, b, d in graph.edges(list(reached), data=True) if b in reached and where.keeps(d)
+        ],
+    }
     body["center"] = node
     body["depth"] = {n: d for n, d in sorted(reached.items())}
     return body
@@ -109,7 +132,7 @@ def shortest_path(graph: nx.MultiGraph, a: str, b: str, where: EdgeFilter | None
     _require(graph, b)
     view = filtered(graph, where or EdgeFilter())
     try:
-        nodes = nx.shortest_path(_simple(view), a, b)
+        nodes = nx.shortest_path(view, a, b)  # breadth-first: parallel edges do not matter
     except nx.NetworkXNoPath:
         return {"found": False, "nodes": [], "edges": []}
     edges: list[dict[str, Any]] = []
@@ -164,6 +187,11 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, (list, set, tuple)):
         return ",".join(str(v) for v in value)
     return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def markings(graph: nx.MultiGraph) -> list[tuple[str, list[str]]]:
+    """(TLP, handling markings) of every record the graph was built from, for a page's caveat."""
+    return [(tlp, list(handling)) for tlp, handling in graph.graph.get("markings", [])]
 
 
 def cytoscape(body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from fusionhub.policy.actor import RECORD_READERS, Actor
 from fusionhub.policy.audit import record_event, verify
+from fusionhub.policy.emergency import review_summary
 from fusionhub.policy.identity import aware, training_current
 from fusionhub.policy.reader import AccessDenied
 from fusionhub.policy.rules import load_policy
@@ -25,8 +26,14 @@ from fusionhub.store import policy_tables as pt
 from fusionhub.store import tables as t
 
 READERS = ("privacy-officer", "auditor")
-ACCESS_ACTIONS = ("record.view", "search", "record.list", "dissemination")
-DENIAL_ACTIONS = ("record.view.denied", "access.denied", "submission.refused")
+ACCESS_ACTIONS = ("record.view", "search", "record.list", "dissemination", "dissemination.emergency")
+DENIAL_ACTIONS = (
+    "record.view.denied",
+    "access.denied",
+    "submission.refused",
+    "dissemination.refused",
+    "dissemination.emergency.refused",
+)
 
 
 def build_report(
@@ -150,6 +157,8 @@ def build_report(
         "protected_wording_flags": {status: n for (kind, status), n in flags.items() if kind == "protected-wording"},
         "redress_requests": dict(sorted(redress.items())),
         "disseminations": {"total": disseminations, "criminal_intelligence": ci_disseminations},
+        # 28 CFR 23.20(f)(2) releases stay here, with their open post-hoc reviews, until reviewed.
+        "emergency_releases": review_summary(store, now),
         "audit_chain": {
             "ok": chain.ok,
             "events": chain.events,

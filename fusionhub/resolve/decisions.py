@@ -20,8 +20,10 @@ from sqlalchemy import Connection, or_, select, update
 
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.audit import record_event
+from fusionhub.policy.decision import record_filter
 from fusionhub.store import Store, utcnow
 from fusionhub.store import resolve_tables as rt
+from fusionhub.store import tables as t
 
 log = logging.getLogger(__name__)
 KINDS = ("confirm", "not-same", "split")
@@ -31,6 +33,14 @@ DECIDERS = ("analyst", "supervisor")
 
 class DecisionError(ValueError):
     """The decision cannot be taken (unknown entity, missing reason, no right to decide)."""
+
+
+class DecisionForbidden(DecisionError):
+    """The actor holds no role that may change how entities are resolved."""
+
+
+class UnknownReference(DecisionError):
+    """No resolved entity with this reference in a record the actor may read."""
 
 
 @dataclass
@@ -44,8 +54,16 @@ def audit_event(conn: Connection, actor: Actor, action: str, subject: str, detai
     record_event(conn, actor, action, subject, details)
 
 
-def _ref_exists(conn: Connection, ref: str) -> bool:
-    return conn.execute(select(rt.resolve_entity.c.ref).where(rt.resolve_entity.c.ref == ref)).first() is not None
+def _ref_readable(conn: Connection, actor: Actor, ref: str) -> bool:
+    """The reference is resolved and its record is one ``actor`` may read: an analyst
+    judges only what they can see, and a refusal does not tell a hidden record exists."""
+    e, r, s = rt.resolve_entity.c, t.record.c, t.source.c
+    query = (
+        select(e.ref)
+        .select_from(rt.resolve_entity.join(t.record, r.id == e.record_id).join(t.source, s.id == r.source_id))
+        .where(e.ref == ref, record_filter(actor))
+    )
+    return conn.execute(query).first() is not None
 
 
 def decide(store: Store, actor: Actor, kind: str, left: str, right: str | None, reason: str) -> int:
@@ -53,18 +71,20 @@ def decide(store: Store, actor: Actor, kind: str, left: str, right: str | None, 
     if kind not in KINDS:
         raise DecisionError(f"unknown decision {kind!r}; one of {', '.join(KINDS)}")
     if not actor.has(*DECIDERS):
-        raise DecisionError("only analysts and supervisors may change how entities are resolved")
+        raise DecisionForbidden("only analysts and supervisors may change how entities are resolved")
     if not reason or not reason.strip():
         raise DecisionError("a decision needs a reason (it is audited)")
     if kind != "split" and not right:
         raise DecisionError(f"{kind} needs two entity references")
-    if kind != "split" and left == right:
-        raise DecisionError("the two references are the same entity")
     d = rt.resolve_decision.c
     with store.begin() as conn:
         for ref in [left] + ([right] if right else []):
-            if not _ref_exists(conn, ref):
-                raise DecisionError(f"no resolved entity {ref}; run `fusionhub resolve run` first")
+            if not _ref_readable(conn, actor, ref):
+                raise UnknownReference(
+                    f"no resolved entity {ref} in a record you may read (new records resolve on the next run)"
+                )
+        if kind != "split" and left == right:
+            raise DecisionError("the two references are the same entity")
         details: dict[str, Any] = {}
         if kind == "split":
             canonical = conn.execute(

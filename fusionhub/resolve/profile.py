@@ -273,3 +273,75 @@ def _links(store: Store, refs: set[str]) -> list[dict[str, Any]]:
                     }
                 )
     return out
+
+
+def _readable_refs(store: Store, actor: Actor, refs: list[str]) -> set[str]:
+    """The references among ``refs`` whose record ``actor`` may read."""
+    e = rt.resolve_entity.c
+    record_of: dict[str, int] = {}
+    with store.connect() as conn:
+        for start in range(0, len(refs), 500):
+            for ref, rid in conn.execute(select(e.ref, e.record_id).where(e.ref.in_(refs[start : start + 500]))):
+                record_of[str(ref)] = int(rid)
+    readable = visible_records(store, actor, sorted(set(record_of.values())))
+    return {ref for ref, rid in record_of.items() if rid in readable}
+
+
+def visible_members(store: Store, actor: Actor, canonical: str) -> list[tuple[str, int, str]]:
+    """The members (ref, record id, schema) of an entity whose records ``actor`` may read."""
+    everyone = members(store, canonical)
+    readable = visible_records(store, actor, sorted({rid for _, rid, _ in everyone}))
+    return [(ref, rid, schema) for ref, rid, schema in everyone if rid in readable]
+
+
+def entity_decisions(store: Store, actor: Actor, canonical: str) -> list[dict[str, Any]]:
+    """Analysts' decisions about an entity's members, as ``actor`` may see them.
+
+    A decision is shown when every reference it names is in a record the viewer may
+    read (its reason may speak of what those records say); a split lists only the
+    readable references it separated. Like the profile, an entity with no readable
+    member is "not found".
+    """
+    from fusionhub.resolve.decisions import history
+
+    mine = {ref for ref, _, _ in visible_members(store, actor, canonical)}
+    if not mine:
+        raise NotFound(f"no entity {canonical} that you may see")
+    rows = [h for ref in sorted(mine) for h in history(store, ref)]
+    named = sorted({r for h in rows for r in (h["left"], h["right"]) if r} - mine)
+    readable = mine | _readable_refs(store, actor, named)
+    shown: dict[int, dict[str, Any]] = {}
+    for h in rows:
+        if h["left"] not in readable or (h["right"] and h["right"] not in readable):
+            continue
+        details = dict(h["details"] or {})
+        if "separated_from" in details:
+            details["separated_from"] = [r for r in details["separated_from"] if r in readable]
+        shown[int(h["id"])] = h | {"details": details}
+    return [shown[k] for k in sorted(shown)]
+
+
+def decision_ref(store: Store, actor: Actor, entity_or_ref: str) -> str:
+    """The reference a decision names for an entity id or a reference the viewer gave:
+    a reference in a readable record is itself; a canonical id stands for its first
+    member the viewer may read."""
+    if _readable_refs(store, actor, [entity_or_ref]):
+        return entity_or_ref
+    mine = visible_members(store, actor, entity_or_ref)
+    if not mine:
+        raise NotFound(f"no entity {entity_or_ref} that you may see")
+    return mine[0][0]
+
+
+def entities_in_records(store: Store, actor: Actor, record_ids: list[int]) -> dict[str, str]:
+    """ref -> canonical id for the resolved entities of the readable records among ``record_ids``
+    (the record page and search hits link to the entity a record's person belongs to)."""
+    readable = visible_records(store, actor, sorted(set(record_ids)))
+    e = rt.resolve_entity.c
+    out: dict[str, str] = {}
+    ids = sorted(readable)
+    with store.connect() as conn:
+        for start in range(0, len(ids), 500):
+            query = select(e.ref, e.canonical_id).where(e.record_id.in_(ids[start : start + 500]))
+            out.update({str(ref): str(canon) for ref, canon in conn.execute(query)})
+    return out

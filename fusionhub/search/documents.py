@@ -157,7 +157,21 @@ def _provenance(doc: SearchDocument, row: RecordRow) -> None:
     doc.add("occurred", occurred)
     doc.add("received", received)
     when = row.occurred_at[:4] if row.occurred_at and row.occurred_at[:4].isdigit() else None
-    doc.add("year", int(when) if when else row.received_at.year)
+    year = int(when) if when else row.received_at.year
+    doc.add("year", year)
+    # Every single-valued facet of the document in one value, so one counting pass over
+    # the hits gives all of them (see TantivyEngine.facets).
+    doc.add("facet_key", facet_key(row.agency, row.source, doc.entity_type, year, row.record_class, row.tlp))
+
+
+#: Separates the parts of a facet key (a control character: no code or name holds it).
+FACET_SEP = "\x1f"
+#: The facets a facet key holds, in order.
+KEY_FACETS = ("agency", "source", "entity_type", "year", "record_class", "tlp")
+
+
+def facet_key(agency: str, source: str, entity_type: str, year: int, record_class: str, tlp: str) -> str:
+    return FACET_SEP.join((agency, source, entity_type, str(year), record_class, tlp))
 
 
 def add_entity(doc: SearchDocument, entity: dict[str, Any], as_place: bool = False, lookup_only: bool = False) -> None:

@@ -10,6 +10,7 @@ family names in each other's place), ``day/month swap``, ``within tolerance``,
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import jellyfish
@@ -24,6 +25,7 @@ from fusionhub.search.query import (
     Box,
     Facet,
     Key,
+    Leaf,
     Name,
     Node,
     Plate,
@@ -117,18 +119,20 @@ def _birth_date(node: BirthDate, doc: SearchDocument) -> list[Match]:
     return found
 
 
+@lru_cache(maxsize=256)
+def _plate_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + "$")
+
+
 def _plate(node: Plate, doc: SearchDocument) -> list[Match]:
     found: list[Match] = []
     wildcard = "*" in node.pattern or "?" in node.pattern
-
-    def regex(pattern: str) -> re.Pattern[str]:
-        return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + "$")
-
+    exact, confusable = _plate_regex(node.pattern), _plate_regex(node.pattern.translate(PLATE_CONFUSIONS))
     for value in doc.values("plate"):
         key = value.translate(PLATE_CONFUSIONS)
-        if regex(node.pattern).match(value):
+        if exact.match(value):
             how = "wildcard" if wildcard else "exact"
-        elif regex(node.pattern.translate(PLATE_CONFUSIONS)).match(key):
+        elif confusable.match(key):
             how = "confusable" + (", wildcard" if wildcard else "")
         else:
             continue
@@ -136,9 +140,12 @@ def _plate(node: Plate, doc: SearchDocument) -> list[Match]:
     return found
 
 
-def explain(node: Node, doc: SearchDocument, nicknames: NicknameTable) -> list[Match]:
+def explain(
+    node: Node, doc: SearchDocument, nicknames: NicknameTable, clauses: list[tuple[Leaf, bool]] | None = None
+) -> list[Match]:
+    """How ``doc`` matched each clause of ``node`` (``clauses``: its leaves, when already listed)."""
     matched: list[Match] = []
-    for clause, negated in leaves(node):
+    for clause, negated in leaves(node) if clauses is None else clauses:
         if negated:
             continue
         if isinstance(clause, Name):

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select
+from sqlalchemy import Boolean, ColumnElement, Connection, Dialect, Select, bindparam, literal_column, select
+from sqlalchemy.exc import CompileError
 
 from fusionhub.model import load_model
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.decision import record_filter
 from fusionhub.policy.reader import check_purpose
+from fusionhub.policy.rules import load_policy
 from fusionhub.search.audit import record_search
 from fusionhub.search.documents import SearchDocument, add_entity
 from fusionhub.search.engine import SORTS, EngineResult
@@ -167,14 +169,36 @@ def search(
     return result
 
 
-@lru_cache(maxsize=256)
-def _hydration_query(actor: Actor) -> Select[Any]:
-    """The page query for ``actor``: records by id, through the compiled policy filter.
+def _page_slots(count: int) -> int:
+    """Bind slots for a page of ``count`` ids: a power of two, so a few statements serve every page size."""
+    slots = 8
+    while slots < count:
+        slots *= 2
+    return slots
 
-    Built once per actor (the filter depends on the actor only), so a search pays for
-    running it, not for composing it.
+
+def _hydration_query(dialect: Dialect, actor: Actor, slots: int) -> Select[Any]:
+    """The page query for ``actor``: up to ``slots`` records by id, through the policy filter.
+
+    Built once per actor, policy and page size (the filter depends on nothing else; the
+    policy's hash is part of the key), so a search pays for running it, not for
+    composing it.
     """
+    return _page_query(dialect, load_policy().sha256, actor, slots)
+
+
+@lru_cache(maxsize=256)
+def _page_query(dialect: Dialect, policy_sha256: str, actor: Actor, slots: int) -> Select[Any]:
     r, s, a = t.record.c, t.source.c, t.agency.c
+    condition: ColumnElement[bool] = record_filter(actor)
+    try:
+        # The filter's values (statuses, TLP levels, agency ids, sharing-term names) are
+        # the policy's and the actor's, fixed for this statement: written into it once
+        # rather than bound as lists that are expanded again at every execution.
+        rendered = condition.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        condition = literal_column(f"({rendered})", Boolean)
+    except CompileError:  # a value the dialect cannot write as a literal: bind it
+        pass
     return (
         select(
             r.id,
@@ -194,7 +218,7 @@ def _hydration_query(actor: Actor) -> Select[Any]:
             a.code.label("agency_code"),
         )
         .select_from(t.record.join(t.source, s.id == r.source_id).join(t.agency, a.id == r.agency_id))
-        .where(r.id.in_(bindparam("ids", expanding=True)), record_filter(actor))
+        .where(r.id.in_([bindparam(f"id{n}") for n in range(slots)]), condition)
     )
 
 
@@ -203,16 +227,19 @@ def _hydrate(conn: Connection, engine: Any, actor: Actor, node: Any, found: Engi
     if not found.hits:
         return []
     ids = sorted({hit.record_id for hit in found.hits})
-    query = _hydration_query(actor)
-    rows = {row.id: row for row in conn.execute(query, {"ids": ids})}
+    slots = _page_slots(len(ids))
+    query = _hydration_query(conn.dialect, actor, slots)
+    padded = ids + [ids[-1]] * (slots - len(ids))  # the spare slots repeat an id
+    rows = {row.id: row for row in conn.execute(query, {f"id{n}": value for n, value in enumerate(padded)})}
     # Free text, facets and time ranges are explained from the query alone.
-    clauses = [leaf for leaf, _ in leaves(node)]
-    needs_values = any(isinstance(leaf, VALUE_CLAUSES) for leaf in clauses)
+    clauses = leaves(node)
+    needs_values = any(isinstance(leaf, VALUE_CLAUSES) for leaf, _ in clauses)
     # Only the kinds of value the query's clauses compare are derived again (a name
     # query does not need phone, plate or date keys of every hit).
-    kinds = frozenset(kind for leaf in clauses for kind in EXPLAINED_TYPES.get(type(leaf), ()))
+    kinds = frozenset(kind for leaf, _ in clauses for kind in EXPLAINED_TYPES.get(type(leaf), ()))
     # Only an area clause explains with the coordinates of the record's other places.
-    needs_places = any(isinstance(leaf, (Box, Radius)) for leaf in clauses)
+    needs_places = any(isinstance(leaf, (Box, Radius)) for leaf, _ in clauses)
+    schemata = load_model().schemata
     hits = []
     for hit in found.hits:
         row = rows.get(hit.record_id)
@@ -224,7 +251,7 @@ def _hydrate(conn: Connection, engine: Any, actor: Actor, node: Any, found: Engi
         if needs_values:
             add_entity(doc, _only(entity, kinds), lookup_only=True)
             for other in entities if needs_places else ():
-                schema = load_model().schemata.get(str(other.get("schema")))
+                schema = schemata.get(str(other.get("schema")))
                 if other is not entity and schema is not None and schema.is_a("Location"):
                     add_entity(doc, _only(other, kinds), as_place=True, lookup_only=True)
         handling = [h for h in row.handling.split(",") if h]
@@ -235,7 +262,7 @@ def _hydrate(conn: Connection, engine: Any, actor: Actor, node: Any, found: Engi
                 entity_id=entity.get("id"),
                 score=round(hit.score, 4),
                 caption=_caption(entity),
-                matched=explain(node, doc, engine.nicknames),
+                matched=explain(node, doc, engine.nicknames, clauses),
                 provenance={
                     "agency": row.agency_code,
                     "source": row.source_name,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -19,14 +20,16 @@ from typing import Any
 import tantivy
 
 from fusionhub.policy.actor import Actor
-from fusionhub.search.documents import SearchDocument
+from fusionhub.policy.rules import load_policy
+from fusionhub.search.documents import FACET_SEP, KEY_FACETS, SearchDocument
 from fusionhub.search.engine import FACETS, EngineHit, EngineResult, IndexBusy
 from fusionhub.search.names import NicknameTable, nickname_table
 from fusionhub.search.policy_filter import ReadFilter, compile_read_filter
 from fusionhub.search.query import Node
 from fusionhub.search.tantivy_query import Compiler
 
-SCHEMA_VERSION = "3"
+#: Bumped whenever the fields change: an index of another version is dropped and rebuilt.
+SCHEMA_VERSION = "4"
 Occur = tantivy.Occur
 Query = tantivy.Query
 
@@ -42,6 +45,7 @@ KEYWORDS = {
     "terms": True,
     "status": True,
     "caveat": True,
+    "facet_key": True,
     "n_all": False,
     "n_first": False,
     "n_last": False,
@@ -67,6 +71,10 @@ FLOATS = ("lat", "lon")
 TEXTS = ("all", "address")
 ANALYZER = "folded"
 WRITER_HEAP = 256_000_000
+#: Buckets counted per facet (the most frequent values).
+FACET_SIZE = 50
+#: Distinct facet keys counted in one pass before counting facet by facet instead.
+MAX_FACET_KEYS = 10_000
 
 
 def build_schema() -> tantivy.Schema:
@@ -105,6 +113,11 @@ def _document(doc: SearchDocument) -> tantivy.Document:
             for value in values:
                 out.add_float(name, float(value))
     return out
+
+
+def _top(counts: Counter[str]) -> list[tuple[str, int]]:
+    """The FACET_SIZE most frequent values, most frequent first (ties by value)."""
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]
 
 
 def _count(found: tantivy.SearchResult) -> int:
@@ -184,7 +197,7 @@ class TantivyEngine:
         self.known_cursor = -1
         #: When a search last compared the cursor with the store (time.monotonic()).
         self.checked_at = float("-inf")
-        self._policies: dict[Actor, ReadFilter] = {}
+        self._policies: dict[tuple[str, Actor], ReadFilter] = {}
 
     def cursor(self) -> int:
         self.index.reload()
@@ -207,12 +220,19 @@ class TantivyEngine:
         return Query.boolean_query([(Occur.Must, self.compiler.compile(node)), (Occur.MustNot, self._marker)])
 
     def policy(self, actor: Actor) -> ReadFilter:
-        """The compiled read filter for ``actor`` (cached: it depends on the actor only)."""
-        found = self._policies.get(actor)
+        """The compiled read filter for ``actor`` under the policy in force.
+
+        Cached: it is a function of the actor's attributes (an :class:`Actor` is a frozen
+        value, so a changed role, agency or training date is another key) and of the
+        policy (its hash is part of the key, so a policy switched under a running
+        process is never answered with the old filter).
+        """
+        key = (load_policy().sha256, actor)
+        found = self._policies.get(key)
         if found is None:
             if len(self._policies) > 1024:
                 self._policies.clear()
-            found = self._policies[actor] = compile_read_filter(self.schema, actor)
+            found = self._policies[key] = compile_read_filter(self.schema, actor)
         return found
 
     def filtered(self, node: Node, actor: Actor) -> tantivy.Query:
@@ -249,7 +269,40 @@ class TantivyEngine:
         return EngineResult(total=_count(found), hits=hits, facets=counts)
 
     def facets(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict[str, list[tuple[str, int]]]:
-        spec = {name: {"terms": {"field": name, "size": 50}} for name in FACETS}
+        """Counts of every facet, from one counting pass over the matching documents.
+
+        Each document holds its single-valued facets (agency, source, type, year, record
+        class, TLP) as one ``facet_key``; counting those keys (a few hundred distinct
+        combinations) and adding them up here costs about what counting one facet
+        costs, where a terms aggregation per facet cost one pass over the hits each.
+        The caveat facet is the TLP (``TLP:<tlp>``) and the handling marks, which few
+        documents have. Should the keys ever be too many to count at once, each facet
+        is counted on its own, as exactly.
+        """
+        spec = {
+            "key": {"terms": {"field": "facet_key", "size": MAX_FACET_KEYS}},
+            "handling": {"terms": {"field": "handling", "size": FACET_SIZE}},
+        }
+        result = searcher.aggregate(query, spec)
+        keys = result.get("key", {})
+        if int(keys.get("sum_other_doc_count", 0) or 0) > 0:
+            return self._facets_one_by_one(searcher, query)
+        counts: dict[str, Counter[str]] = {name: Counter() for name in KEY_FACETS}
+        for bucket in keys.get("buckets", []):
+            values = str(bucket["key"]).split(FACET_SEP)
+            if len(values) != len(KEY_FACETS):
+                continue
+            for name, value in zip(KEY_FACETS, values, strict=True):
+                counts[name][value] += int(bucket["doc_count"])
+        caveats = Counter({f"TLP:{tlp}": n for tlp, n in counts["tlp"].items()})
+        for bucket in result.get("handling", {}).get("buckets", []):
+            caveats[str(bucket["key"])] += int(bucket["doc_count"])
+        found = {name: counts[name] for name in FACETS if name != "caveat"}
+        found["caveat"] = caveats
+        return {name: _top(found[name]) for name in FACETS}
+
+    def _facets_one_by_one(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict[str, list[tuple[str, int]]]:
+        spec = {name: {"terms": {"field": name, "size": FACET_SIZE}} for name in FACETS}
         result = searcher.aggregate(query, spec)
         return {
             name: [(str(bucket["key"]), int(bucket["doc_count"])) for bucket in result.get(name, {}).get("buckets", [])]

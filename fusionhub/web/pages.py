@@ -68,12 +68,14 @@ def nav(request: Request, actor: Actor | None) -> list[tuple[str, str]]:
     optional = [
         ("/search", "Search", ()),
         ("/records", "Records", ()),
+        ("/graph", "Link chart", ("analyst", "supervisor", "privacy-officer", "field-user", "partner")),
         ("/sources", "Sources", ()),
         ("/imports", "Imports", ("analyst", "supervisor", "administrator", "privacy-officer")),
         ("/audit", "Audit", ("auditor", "privacy-officer")),
         ("/retention", "Retention", ("privacy-officer", "supervisor")),
         ("/redress", "Redress", ("analyst", "supervisor", "privacy-officer", "field-user", "partner", "auditor")),
-        ("/compliance", "Compliance", ("privacy-officer", "auditor", "supervisor")),
+        ("/compliance", "Compliance", ("privacy-officer", "auditor")),
+        ("/disseminations", "Dissemination", ("analyst", "supervisor", "privacy-officer", "auditor")),
         ("/admin", "Administration", ("administrator",)),
     ]
     for path, label, roles in optional:

@@ -17,6 +17,7 @@ from fusionhub.model.vocabulary import load_vocabulary
 from fusionhub.policy.actor import ROLES, Actor
 from fusionhub.policy.identity import add_user, list_users
 from fusionhub.policy.reader import PurposeRequired, RecordReader
+from fusionhub.resolve.profile import entities_in_records
 from fusionhub.web.caveats import combined
 from fusionhub.web.pages import PageActor, client_ip, purpose_form, remember_purpose, render, require, stated_purpose
 
@@ -190,6 +191,8 @@ def record_page(
         return purpose_form(request, actor, str(exc), purpose)
     body = view.to_json()
     vocab = load_vocabulary()
+    # Entities of this record that resolution joined to a canonical entity: linked to its profile.
+    resolved = entities_in_records(get_store(request), actor, [view.id])
     entities = [
         {**e, "shown": {prop: _values(vals) for prop, vals in e.get("properties", {}).items()}}
         for e in body["entities"]
@@ -206,6 +209,7 @@ def record_page(
         # Relationship values name another entity of the record by id: shown as links to it.
         refs={e["id"]: {"label": f"{e['schema']} ({e['key']})", "anchor": f"entity-{e['key']}"} for e in entities},
         points=_points(body["entities"]),
+        resolved=resolved,
         reliability=vocab.reliability.get(view.reliability, ""),
         validity=vocab.validity.get(view.validity, ""),
     )

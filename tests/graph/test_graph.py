@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -22,125 +21,39 @@ from fusionhub.graph.queries import (
     neighbours,
     shortest_path,
 )
-from fusionhub.ingest.pipeline import ingest_file
-from fusionhub.resolve import resolver
 from fusionhub.store import Store
-from tests.factories import source, user
-from tests.resolve.conftest import seed_model
-
-PROFILE = Path(__file__).with_name("incident_people.yaml")
-COLUMNS = [
-    "case",
-    "date",
-    "p1_first",
-    "p1_last",
-    "p1_dob",
-    "p1_role",
-    "p2_first",
-    "p2_last",
-    "p2_dob",
-    "p2_role",
-    "p1_home",
-    "p1_phone",
-    "assoc",
-]
-ANN = ("ANN", "RIVERA", "1980-02-03")
-BOB = ("BOB", "KOWALSKI", "1975-06-07")
-CAL = ("CAL", "OKAFOR", "1990-09-10")
-DEE = ("DEE", "NAKAMURA", "1985-11-12")
-EVE = ("EVE", "LINDQVIST", "1970-01-30")
-
-
-def _row(
-    case: str,
-    date: str,
-    p1: tuple[str, ...],
-    role1: str,
-    p2: tuple[str, ...] | None = None,
-    role2: str = "",
-    home: str = "",
-    phone: str = "",
-    assoc: str = "",
-) -> dict[str, str]:
-    p2 = p2 or ("", "", "")
-    return dict(zip(COLUMNS, [case, date, *p1, role1, *p2, role2, home, phone, assoc], strict=True))
-
-
-def _ingest(store: Store, tmp_path: Path, name: str, rows: list[dict[str, str]], **kw: Any) -> None:
-    source(store, name, kw.pop("agency", "PD1"), kind="rms", profile=str(PROFILE), **kw)
-    path = tmp_path / f"{name}.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    assert ingest_file(store, path, name).rejected == 0
+from tests.factories import user
+from tests.graph.seed import person, seed_link_world
 
 
 @pytest.fixture
 def world(store: Store, tmp_path: Path, trained_model: dict[str, Any]) -> Store:
-    seed_model(store, trained_model)
-    _ingest(
-        store,
-        tmp_path,
-        "rms",
-        [
-            _row("C1", "2024-01-05", ANN, "suspect", BOB, "victim", home="12 OAK ST, SPRINGFIELD", phone="3145550101"),
-            _row("C2", "2024-03-09", BOB, "arrestee", CAL, "arrestee", assoc="associate"),
-            _row("C3", "2024-06-01", DEE, "witness", home="12 OAK STREET, SPRINGFIELD"),
-            _row("C4", "2024-07-01", EVE, "suspect", phone="314-555-0101"),
-        ],
-    )
-    # A tie only an agency-only source states: BOB and EVE in one incident.
-    _ingest(
-        store,
-        tmp_path,
-        "secret",
-        [_row("S1", "2024-08-01", BOB, "suspect", EVE, "suspect")],
-        agency="PD2",
-        sharing_terms={"agency_only": True},
-    )
-    resolver.run(store, full=True)
+    seed_link_world(store, tmp_path, trained_model)
     return store
-
-
-def _person(store: Store, case: str, surname: str) -> str:
-    """The canonical id of the person with this surname in the record of this case."""
-    from sqlalchemy import select
-
-    from fusionhub.store import resolve_tables as rt
-    from fusionhub.store import tables as t
-
-    with store.connect() as conn:
-        payload = conn.execute(select(t.record.c.payload).where(t.record.c.source_record_id == case)).scalar_one()
-        ref = next(
-            e["id"]
-            for e in payload["entities"]
-            if e["schema"] == "Person" and surname in str(e["properties"].get("lastName"))
-        )
-        return str(
-            conn.execute(select(rt.resolve_entity.c.canonical_id).where(rt.resolve_entity.c.ref == ref)).scalar_one()
-        )
 
 
 def test_neighbours_paths_and_shared_identifiers(world: Store) -> None:
     ana = user(world, "ana", "PD1")
     graph = build_graph(world, ana)
-    bob = _person(world, "C2", "KOWALSKI")
-    assert bob == _person(world, "C1", "KOWALSKI")  # BOB of C1 and BOB of C2 resolved to one entity
-    assert bob == _person(world, "S1", "KOWALSKI")
-    ann = _person(world, "C1", "RIVERA")
+    bob = person(world, "C2", "KOWALSKI")
+    assert bob == person(world, "C1", "KOWALSKI")  # BOB of C1 and BOB of C2 resolved to one entity
+    assert bob == person(world, "S1", "KOWALSKI")
+    ann = person(world, "C1", "RIVERA")
     near = neighbours(graph, ann, 1)
     kinds = {e["kind"] for e in near["edges"]}
+    # An edge's ends are node ids (its record's source is ``source_name``).
+    assert all(e["source"] in near["depth"] and e["target"] in near["depth"] for e in near["edges"])
+    assert {e["source_name"] for e in near["edges"]} == {"rms"}
     assert {"involved", "same-incident", "resides", "uses-phone"} <= kinds
-    dee = _person(world, "C3", "NAKAMURA")
-    eve = _person(world, "C4", "LINDQVIST")
+    dee = person(world, "C3", "NAKAMURA")
+    eve = person(world, "C4", "LINDQVIST")
     # DEE lives at ANN's address (written differently), EVE uses ANN's phone.
     assert {e["kind"] for e in neighbours(graph, ann, 1, EdgeFilter(frozenset({"shared-address"})))["edges"]} == {
         "shared-address"
     }
     assert dee in neighbours(graph, ann, 1, EdgeFilter(frozenset({"shared-address"})))["depth"]
     assert eve in neighbours(graph, ann, 1, EdgeFilter(frozenset({"shared-phone"})))["depth"]
-    cal = _person(world, "C2", "OKAFOR")
+    cal = person(world, "C2", "OKAFOR")
     co = neighbours(graph, bob, 1, EdgeFilter(frozenset({"co-arrest", "associate"})))
     assert cal in co["depth"] and {e["kind"] for e in co["edges"]} == {"co-arrest", "associate"}
     path = shortest_path(graph, dee, cal)
@@ -158,15 +71,15 @@ def test_neighbours_paths_and_shared_identifiers(world: Store) -> None:
 def test_graph_is_policy_filtered(world: Store) -> None:
     ana = user(world, "ana", "PD1")
     owner = user(world, "bo", "PD2")
-    bob = _person(world, "C2", "KOWALSKI")
-    eve = _person(world, "C4", "LINDQVIST")
+    bob = person(world, "C2", "KOWALSKI")
+    eve = person(world, "C4", "LINDQVIST")
     seen_by_ana = build_graph(world, ana)
     seen_by_owner = build_graph(world, owner)
     direct = EdgeFilter(frozenset({"same-incident"}))
     assert eve not in neighbours(seen_by_ana, bob, 1, direct)["depth"]
     assert eve in neighbours(seen_by_owner, bob, 1, direct)["depth"]
     assert "S1" not in json.dumps(neighbours(seen_by_ana, bob, 2))
-    assert _person(world, "S1", "LINDQVIST") == eve  # one entity, whoever looks
+    assert person(world, "S1", "LINDQVIST") == eve  # one entity, whoever looks
 
 
 def test_communities_centrality_and_graphml(world: Store, tmp_path: Path) -> None:
@@ -191,3 +104,27 @@ def test_communities_centrality_and_graphml(world: Store, tmp_path: Path) -> Non
     assert result.exit_code == 0 and json.loads(result.output)
     result = runner.invoke(app, [*base, "path", top[0]["id"], "Enope"])
     assert result.exit_code == 5
+
+
+def test_a_users_graph_is_reused_until_the_records_or_the_terms_change(world: Store, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from fusionhub.graph.build import graph_for
+    from fusionhub.store import tables as t
+    from tests.graph.seed import ANN, ingest, row
+
+    ana, owner = user(world, "ana", "PD1"), user(world, "bo", "PD2")
+    first = graph_for(world, ana)
+    assert graph_for(world, ana) is first
+    assert graph_for(world, owner) is not first  # per user: never another's graph
+    ingest(world, tmp_path, "rms2", [row("C9", "2024-09-09", ANN, "witness")])
+    again = graph_for(world, ana)
+    # The new incident (and ANN's mention in it, its own node until the next resolution run).
+    assert again is not first and again.number_of_nodes() == first.number_of_nodes() + 2
+    # The agency-only source opens to everyone: the next graph has its records.
+    eve, bob = person(world, "C4", "LINDQVIST"), person(world, "C2", "KOWALSKI")
+    assert eve not in neighbours(again, bob, 1, EdgeFilter(frozenset({"same-incident"})))["depth"]
+    with world.begin() as conn:  # as an administrator's change of the source's terms would
+        conn.execute(update(t.source).where(t.source.c.name == "secret").values(sharing_terms={}))
+    opened = graph_for(world, ana)
+    assert eve in neighbours(opened, bob, 1, EdgeFilter(frozenset({"same-incident"})))["depth"]

@@ -7,11 +7,12 @@ record content.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 
-from fusionhub.policy import audit, compliance, dissemination, redress, retention, submission
+from fusionhub.policy import audit, compliance, dissemination, emergency, redress, retention, submission
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.audit import AuditForbidden
 from fusionhub.policy.identity import add_user
@@ -52,6 +53,32 @@ FUNCTIONS: dict[str, tuple[Call, set[str]]] = {
         lambda s, a, ids: dissemination.dissemination_log(s, a),
         {"supervisor", "privacy-officer", "auditor"},
     ),
+    "dissemination.record_agreement": (
+        lambda s, a, ids: dissemination.record_agreement(s, a, "PD2", date(2099, 1, 1), "MOU 7"),
+        {"administrator"},
+    ),
+    "emergency.release_assessment": (
+        lambda s, a, ids: emergency.release_assessment(
+            s,
+            a,
+            [ids["ci"]],
+            "A person named in our holdings plans to set fire to the depot tonight.",
+            danger="life",
+            justification="fire planned for tonight at an occupied depot",
+            supervisor="boss",
+            recipient_person="Chief Ray",
+            recipient_organization="City Fire Department",
+        ),
+        {"analyst", "supervisor", "privacy-officer"},
+    ),
+    "emergency.emergency_releases": (
+        lambda s, a, ids: emergency.emergency_releases(s, a),
+        {"supervisor", "privacy-officer", "auditor"},
+    ),
+    "emergency.review_queue": (
+        lambda s, a, ids: emergency.review_queue(s, a),
+        {"supervisor", "privacy-officer"},
+    ),
     "redress.request_correction": (
         lambda s, a, ids: redress.request_correction(s, a, ids["incident"], "date of birth is wrong"),
         {"analyst", "supervisor", "privacy-officer", "field-user"},
@@ -69,7 +96,7 @@ FUNCTIONS: dict[str, tuple[Call, set[str]]] = {
 
 @pytest.fixture
 def world(store: Store) -> tuple[Store, dict[str, int], dict[str, Actor]]:
-    factories.agency(store, "PD2")
+    factories.agreement(store, "PD2")
     factories.agency(store, "CORP", "private-sector")
     rms = make_source(store, "rms", "PD1", {"law_enforcement_only": True})
     make_source(store, "intel-PD1", "PD1", {"law_enforcement_only": True}, kind="intelligence")
@@ -78,6 +105,7 @@ def world(store: Store) -> tuple[Store, dict[str, int], dict[str, Actor]]:
         role: add_user(store, role, "CORP" if role == "partner" else "PD1", [role], training_date=None)
         for role in ROLES
     }
+    add_user(store, "boss", "PD1", ["supervisor"])
     ids = {
         "incident": make_record(store, rms, name=NAME),
         "ci": submission.submit_record(

@@ -27,7 +27,7 @@ def test_correction_keeps_history_and_flags_what_cited_it(store: Store) -> None:
     src = make_source(store, "rms", "PD1", {})
     rid = make_record(store, src, name="Jon Smiht")
     field = factories.user(store, "fay", "PD2", roles=("analyst",))
-    factories.agency(store, "PD3")
+    factories.agreement(store, "PD3")
     owner_sup = factories.user(store, "sue", roles=("supervisor",))
     other_sup = factories.user(store, "sam", "PD2", roles=("supervisor",))
     reader = RecordReader(store, owner_sup, "data quality review")

@@ -46,7 +46,7 @@ def test_review_date_is_five_years_and_queue_shows_it(store: Store) -> None:
 
 def test_unvalidated_record_is_purged_from_every_read_path(store: Store) -> None:
     rid, ana, sup = _ci(store)
-    factories.agency(store, "PD2")
+    factories.agreement(store, "PD2")
     disseminate(store, ana, [rid], "PD2", "Det. Kim", "joint case 24-001", now=T0 + timedelta(days=10))  # type: ignore[arg-type]
     reader = RecordReader(store, ana, "case 24-001")  # type: ignore[arg-type]
     assert reader.count() == 1

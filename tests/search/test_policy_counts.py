@@ -82,3 +82,56 @@ def test_hidden_records_are_not_hydrated_even_if_the_index_is_stale(store: Store
     with store.begin() as conn:
         conn.execute(update(t.record).where(t.record.c.agency_id != actor.agency_id).values(tlp="RED"))
     assert search(store, actor, "source:other-rms", purpose="case 24-001").hits == []
+
+
+def test_a_policy_switched_under_a_running_process_is_applied(
+    store: Store, mixed: None, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from fusionhub.policy.rules import POLICY_FILE
+
+    actor = factories.user(store, "ana", "PDA")
+    before = search(store, actor, "name:smith", limit=50, purpose="case 24-001")
+    assert before.total == 3 + 4 + 2 + 7
+    # The same actor, a stricter policy: TLP:GREEN records now stay with their agency.
+    stricter = Path(str(tmp_path)) / "policy.yaml"
+    text = POLICY_FILE.read_text()
+    assert "record: {tlp: [RED], own_agency: false}" in text
+    stricter.write_text(
+        text.replace("record: {tlp: [RED], own_agency: false}", "record: {tlp: [RED, GREEN], own_agency: false}")
+    )
+    monkeypatch.setenv("FUSIONHUB_POLICY", str(stricter))
+    after = search(store, actor, "name:smith", limit=50, purpose="case 24-001")
+    assert after.total == len(after.hits) == 3 + 4 + 2  # the cached filters were not reused
+    assert "tips" not in {h.provenance["source"] for h in after.hits}
+    assert "tips" not in {b["value"] for b in after.facets["source"]}
+
+
+def test_caveat_facet_counts_what_a_caveat_search_finds(store: Store, mixed: None) -> None:
+    # The facet is counted from TLP and handling marks; the caveat: clause searches the
+    # combined field. They must agree, bucket by bucket.
+    actor = factories.user(store, "boris", "PDB")
+    everything = search(store, actor, "", limit=0, purpose="case 24-001")
+    buckets = {b["value"]: b["count"] for b in everything.facets["caveat"]}
+    assert {"TLP:RED", "TLP:AMBER", "TLP:GREEN", "LES"} <= set(buckets)
+    for value, count in buckets.items():
+        assert search(store, actor, f'caveat:"{value}"', limit=0, purpose="case 24-001").total == count, value
+
+
+def test_facets_counted_by_key_equal_facets_counted_one_by_one(
+    store: Store, mixed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fusionhub.search import tantivy_engine
+
+    actor = factories.user(store, "boris", "PDB")
+
+    def facets() -> dict[str, dict[str, int]]:
+        found = search(store, actor, "name:smith", limit=0, purpose="case 24-001").facets
+        return {name: {b["value"]: b["count"] for b in buckets} for name, buckets in found.items()}
+
+    by_key = facets()
+    assert sum(by_key["source"].values()) == 3 + 4 + 5 + 6 + 2 + 7
+    # Too many distinct keys to count at once: each facet is counted on its own.
+    monkeypatch.setattr(tantivy_engine, "MAX_FACET_KEYS", 1)
+    assert facets() == by_key

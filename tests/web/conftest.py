@@ -22,8 +22,10 @@ from fusionhub.ingest.pipeline import ingest_file
 from fusionhub.store import Store
 from tests import factories
 from tests.conftest import DATA
+from tests.resolve.conftest import persons, trained_model
 from tests.weblogin import PASSWORD, account, code  # skips the module until auth is installed
 
+__all__ = ["persons", "trained_model"]  # session fixtures of tests/resolve, for the fusion pages
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -180,3 +182,24 @@ def check_page(watched: Watched, name: str) -> Path:
     assert page.locator(".caveat").first.inner_text().strip()
     assert watched.errors == [], watched.errors
     return shot
+
+
+class Linked:
+    """Resolved entities in the site's store (tests/graph/seed.py): canonical ids by name."""
+
+    def __init__(self, ids: dict[str, str]) -> None:
+        self.ids = ids
+
+    def __getitem__(self, name: str) -> str:
+        return self.ids[name]
+
+
+@pytest.fixture(scope="session")
+def linked(site: Site, trained_model: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Linked:
+    """The link-analysis world in the site's store: shared by SLMPD (the test users'
+    agency), one tie only an agency-only source of PD2 states; everything resolved."""
+    from tests.graph.seed import person, seed_link_world
+
+    seed_link_world(site.store, tmp_path_factory.mktemp("linked"), trained_model, agency="SLMPD", hidden_agency="PD2")
+    names = {"ann": ("C1", "RIVERA"), "bob": ("C2", "KOWALSKI"), "cal": ("C2", "OKAFOR"), "dee": ("C3", "NAKAMURA")}
+    return Linked({name: person(site.store, case, surname) for name, (case, surname) in names.items()})

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web.conftest import DESKTOP, Site, Watched, log_in, screenshot, slmpd_slice
+from tests.web.conftest import DESKTOP, Linked, Site, Watched, log_in, screenshot, slmpd_slice
 
 pytestmark = pytest.mark.browser
 
@@ -72,13 +72,16 @@ PAGES = {
     "ana": ["/", "/sources", "/imports", "/records", "/records/1?purpose=case+19-0001", "/search?q=slmpd"],
     "root": ["/admin"],
     "aud": ["/audit"],
-    "po": ["/retention"],
+    "po": ["/retention", "/disseminations"],
 }
 
 
-def test_every_page_loads_with_the_network_blocked_outside_the_app(site: Site, browser: Any, as_user: Any) -> None:
+def test_every_page_loads_with_the_network_blocked_outside_the_app(
+    site: Site, browser: Any, as_user: Any, linked: Linked
+) -> None:
     """Air-gapped: every script, style, font, tile and fetch comes from the app's own origin."""
     origin = urlsplit(site.url)
+    fusion = ["/graph", f"/graph?entity={linked['ann']}", f"/entities/{linked['bob']}?purpose=case+24-001"]
     outside: list[str] = []
 
     def guard(route: Any) -> None:
@@ -90,7 +93,7 @@ def test_every_page_loads_with_the_network_blocked_outside_the_app(site: Site, b
             route.abort()
 
     visited = 0
-    for name, paths in PAGES.items():
+    for name, paths in {**PAGES, "ana": PAGES["ana"] + fusion}.items():
         watched = as_user(name)
         watched.page.context.route("**/*", guard)
         for path in paths:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from fusionhub.api.deps import get_store
 from fusionhub.api.pagination import INT32_MAX
 from fusionhub.policy.places import record_points
+from fusionhub.resolve.profile import canonical_of
 from fusionhub.search.engine import SORTS
 from fusionhub.search.query import QuerySyntaxError
 from fusionhub.search.service import search
@@ -49,9 +50,18 @@ def search_page(
             error = str(exc)
     if result is not None:
         points = record_points(get_store(request), actor, [h.record_id for h in result.hits])
+        # A hit on an entity that resolution joined to others links to its fused profile.
+        canonical = canonical_of(get_store(request), [h.entity_id for h in result.hits if h.entity_id])
         for hit in result.hits:
             terms = matched_terms(hit.matched)
-            hits.append({"hit": hit, "caption": highlight(hit.caption, terms), "points": points.get(hit.record_id, [])})
+            hits.append(
+                {
+                    "hit": hit,
+                    "caption": highlight(hit.caption, terms),
+                    "points": points.get(hit.record_id, []),
+                    "entity": canonical.get(hit.entity_id or ""),
+                }
+            )
     markers = [
         {
             "lat": lat,
