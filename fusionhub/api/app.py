@@ -4,22 +4,45 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from fusionhub.api import errors, routes
 from fusionhub.api.deps import SessionCache
 from fusionhub.api.jobs import ImportJobs
 from fusionhub.api.middleware import DEFAULT_BODY_LIMIT, BodySizeLimit, SecurityHeaders
+from fusionhub.model import load_model
 from fusionhub.policy import audit
 from fusionhub.store import Store
 
 log = logging.getLogger("fusionhub.api")
 API_PREFIX = "/api/v1"
 UPLOAD_PATH = f"{API_PREFIX}/imports"
+
+
+def _warm_up(store: Store) -> None:
+    """Load what the first requests would otherwise load while users wait: the data
+    model, and the search index with its nickname table where search is installed."""
+    load_model()
+    try:
+        from fusionhub.search.follower import engine_for
+    except ImportError:
+        return
+    engine_for(store)
+
+
+def app_from_env() -> FastAPI:
+    """The app of one process of ``fusionhub serve --processes N``: uvicorn starts each
+    process afresh and builds its app here, from what ``serve`` put in the environment."""
+    store = Store(os.environ["FUSIONHUB_STORE"])
+    store.require_initialised()
+    workers = int(os.environ.get("FUSIONHUB_IMPORT_WORKERS", "1"))
+    return create_app(store, import_workers=workers, shared_jobs=True)
 
 
 def api_router() -> APIRouter:
@@ -38,16 +61,21 @@ def api_router() -> APIRouter:
     return root
 
 
-def create_app(store: Store, secure_cookies: bool = True, import_workers: int = 1) -> FastAPI:
+def create_app(
+    store: Store, secure_cookies: bool = True, import_workers: int = 1, shared_jobs: bool = False
+) -> FastAPI:
     """The whole application over ``store``.
 
     ``secure_cookies`` is off only for plain-HTTP test clients that are not a browser
     on loopback (browsers treat loopback as a secure context and accept them).
+    ``shared_jobs`` publishes import progress to every process of a multi-process server.
     """
-    jobs = ImportJobs(store, workers=import_workers)
+    board = store.data_dir / "import-jobs" if shared_jobs else None
+    jobs = ImportJobs(store, workers=import_workers, board=board)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(_warm_up, store)
         yield
         jobs.shutdown()
 

@@ -15,6 +15,7 @@ import time
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from fusionhub.api.errors import ApiError
@@ -45,12 +46,19 @@ class SessionCache:
         self._seen: dict[str, tuple[Actor, float]] = {}
         self._lock = threading.Lock()
 
-    def actor(self, store: Store, token: str) -> Actor:
-        now = time.monotonic()
+    def cached(self, token: str) -> Actor | None:
+        """The actor if the policy checked this session within ``ttl`` seconds; no I/O."""
         with self._lock:
             hit = self._seen.get(token)
-        if hit is not None and now - hit[1] < self.ttl:
+        if hit is not None and time.monotonic() - hit[1] < self.ttl:
             return hit[0]
+        return None
+
+    def actor(self, store: Store, token: str) -> Actor:
+        hit = self.cached(token)
+        if hit is not None:
+            return hit
+        now = time.monotonic()
         actor: Actor = auth_module().session_actor(store, token)
         with self._lock:
             if len(self._seen) > 10_000:
@@ -76,7 +84,12 @@ def get_store(request: Request) -> Store:
     return store
 
 
-StoreDep = Annotated[Store, Depends(get_store)]
+async def _store_dependency(request: Request) -> Store:
+    # async: FastAPI runs a plain ``def`` dependency on the thread pool, one more hop per request.
+    return get_store(request)
+
+
+StoreDep = Annotated[Store, Depends(_store_dependency)]
 
 
 def auth_module() -> Any:
@@ -130,9 +143,12 @@ class Authenticated:
         if bearer is not None:
             if self.scope is None:
                 raise ApiError(403, "session_required", "this needs a browser session, not an API token")
-            actor = auth.token_actor(store, bearer.credentials, self.scope)
+            # Database work off the event loop: a blocked loop stalls every other request.
+            actor = await run_in_threadpool(auth.token_actor, store, bearer.credentials, self.scope)
         elif session:
-            actor = session_actor(request, session)
+            cache: SessionCache | None = getattr(request.app.state, "sessions", None)
+            hit = cache.cached(session) if cache is not None else None
+            actor = hit if hit is not None else await run_in_threadpool(session_actor, request, session)
             await check_csrf(request)
         else:
             raise ApiError(401, "not_authenticated", "log in, or send a bearer token")

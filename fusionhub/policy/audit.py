@@ -22,6 +22,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from fusionhub.config import Settings
 from fusionhub.policy.actor import Actor
 from fusionhub.store import Store
 from fusionhub.store import policy_tables as pt
+from fusionhub.store.store import AFTER_COMMIT
 
 log = logging.getLogger(__name__)
 GENESIS = "0" * 64
@@ -214,7 +216,12 @@ def record_event(
         ids.append(details["record_id"])
     if ids:
         conn.execute(_INSERT_ACCESS, [{"event_id": seq, "record_id": int(i)} for i in set(ids)])
-    conn.info["audit_dirty"] = True
+    after_commit = conn.info.get(AFTER_COMMIT)
+    if after_commit is None:
+        conn.info["audit_dirty"] = True  # checkpointed from the database when the connection is returned
+    else:
+        # Checkpointed once the transaction commits, with the newest event it wrote: no query.
+        after_commit["audit checkpoint"] = partial(_checkpoint_committed, config, seq, digest)
     if not _POLICY_NOTED.get(conn.engine) and action != "policy.change":
         _note_policy(conn, now)
     return seq
@@ -250,6 +257,13 @@ class Checkpoint:
     seq: int
     hash: str
     written_at: str
+
+
+def _checkpoint_committed(config: ChainConfig, seq: int, digest: str) -> None:
+    try:
+        write_checkpoint(config, seq, digest)
+    except Exception:  # the next committed event writes it again
+        log.exception("could not write the audit checkpoint %s", config.checkpoint)
 
 
 def _checkpoint_mac(key: bytes, seq: int, digest: str) -> str:

@@ -10,9 +10,10 @@ require a purpose (a case number or a configured reason, see ``policy.yaml``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from fusionhub.policy.actor import Actor
 from fusionhub.policy.audit import record_event
@@ -144,17 +145,14 @@ class RecordReader:
 
     def get(self, record_id: int, *, ip: str | None = None) -> RecordView:
         """One record, with its versions. Requires a purpose; audited whether shown or refused."""
+        from fusionhub.policy.redress import open_disputes
+
         purpose = self._purpose_or_audit(f"record:{record_id}", {"record_id": record_id}, ip)
-        r, s, a = t.record.c, t.source.c, t.agency.c
         refusal: AccessDenied | None = None
         versions: list[dict[str, Any]] = []
+        disputed, basis = False, None
         with self.store.begin() as conn:
-            row = conn.execute(
-                select(t.record, s.name.label("source_name"), s.system, s.sharing_terms, a.code.label("agency_code"))
-                .join(t.source, s.id == r.source_id)
-                .join(t.agency, a.id == r.agency_id)
-                .where(r.id == record_id)
-            ).first()
+            row = conn.execute(_record_query(), {"record_id": record_id}).first()
             if row is None:
                 refusal = NotFound(f"no record {record_id} that you may see")
                 reason = "no such record"
@@ -175,9 +173,6 @@ class RecordReader:
                     conn, self.actor, "record.view.denied", f"record:{record_id}", {"reason": reason}, purpose, ip
                 )
             else:
-                record_event(
-                    conn, self.actor, "record.view", f"record:{record_id}", {"record_id": record_id}, purpose, ip
-                )
                 versions = [
                     {
                         "version": v.version,
@@ -189,24 +184,20 @@ class RecordReader:
                         "validity": v.validity,
                         "payload": v.payload,
                     }
-                    for v in conn.execute(
-                        select(t.record_version)
-                        .where(t.record_version.c.record_id == record_id)
-                        .order_by(t.record_version.c.version)
-                    )
+                    for v in conn.execute(_versions_query(), {"record_id": record_id})
                 ]
+                disputed = open_disputes(conn, record_id) > 0
+                basis = conn.execute(_predicate_query(), {"record_id": record_id}).first()
+                # The event last: from here the audit head stays locked until the commit,
+                # so the reads above do not hold up every other audited request.
+                record_event(
+                    conn, self.actor, "record.view", f"record:{record_id}", {"record_id": record_id}, purpose, ip
+                )
         if refusal is not None:
             raise refusal
         assert row is not None
         view = _view(row, versions)
-        from fusionhub.policy.redress import open_disputes
-        from fusionhub.store import policy_tables as pt
-
-        with self.store.connect() as conn:
-            view.disputed = open_disputes(conn, record_id) > 0
-            basis = conn.execute(
-                select(pt.criminal_predicate).where(pt.criminal_predicate.c.record_id == record_id)
-            ).first()
+        view.disputed = disputed
         if basis is not None:
             view.predicate = {
                 "criminal_activity": basis.criminal_activity,
@@ -292,6 +283,32 @@ class RecordReader:
                     .where(t.record.c.record_class == record_class if record_class else t.record.c.id.is_not(None))
                 ).scalar_one()
             )
+
+
+# The statements of a record view, built once: a view runs them inside the writer's
+# lock (SQLite) or the audit head's row lock, so composing them each time was paid there.
+@lru_cache(maxsize=1)
+def _record_query() -> Any:
+    r, s, a = t.record.c, t.source.c, t.agency.c
+    return (
+        select(t.record, s.name.label("source_name"), s.system, s.sharing_terms, a.code.label("agency_code"))
+        .join(t.source, s.id == r.source_id)
+        .join(t.agency, a.id == r.agency_id)
+        .where(r.id == bindparam("record_id"))
+    )
+
+
+@lru_cache(maxsize=1)
+def _versions_query() -> Any:
+    v = t.record_version.c
+    return select(t.record_version).where(v.record_id == bindparam("record_id")).order_by(v.version)
+
+
+@lru_cache(maxsize=1)
+def _predicate_query() -> Any:
+    from fusionhub.store import policy_tables as pt
+
+    return select(pt.criminal_predicate).where(pt.criminal_predicate.c.record_id == bindparam("record_id"))
 
 
 def _view(row: Any, versions: list[dict[str, Any]]) -> RecordView:

@@ -36,6 +36,7 @@ READ_BATCH = 2000
 #: Commit at least this often during a long catch-up, so a crash keeps most of the work.
 COMMIT_EVERY = 100_000
 _ENGINES: dict[str, TantivyEngine] = {}
+_RESOLVED: dict[str, Path] = {}
 # The web server answers requests on many threads; the first searches arrive together.
 _ENGINES_LOCK = threading.Lock()
 
@@ -48,7 +49,14 @@ def index_path(store: Store) -> Path:
 
 def engine_for(store: Store) -> TantivyEngine:
     """The index beside ``store``, opened once per process."""
-    path = index_path(store).resolve()
+    folder = index_path(store)
+    # One engine per index however its folder is spelled; resolving it took a few system
+    # calls on every search, so an absolute spelling is resolved once.
+    path = _RESOLVED.get(str(folder)) if folder.is_absolute() else None
+    if path is None:
+        path = folder.resolve()
+        if folder.is_absolute():
+            _RESOLVED[str(folder)] = path
     engine = _ENGINES.get(str(path))
     if engine is None:
         with _ENGINES_LOCK:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -34,6 +34,28 @@ from fusionhub.store import tables as t
 MAX_LIMIT = 500
 CATCH_UP_CHECK_SECONDS = 1.0
 VALUE_CLAUSES = (Name, BirthDate, Plate, Key, Box, Radius)
+#: The property types whose values explain a match of each kind of clause (see explain.py).
+EXPLAINED_TYPES: dict[type, tuple[str, ...]] = {
+    Name: ("name",),
+    BirthDate: ("date",),
+    Plate: ("plate",),
+    Key: ("identifier", "phone", "email"),
+    Box: ("geopoint",),
+    Radius: ("geopoint",),
+}
+
+
+def _only(entity: dict[str, Any], kinds: frozenset[str]) -> dict[str, Any]:
+    """``entity`` with just the properties of the types in ``kinds``."""
+    schema = load_model().schemata.get(str(entity.get("schema")))
+    if schema is None:
+        return entity  # a schema since removed: every property is text, as when indexed
+    kept = {}
+    for name, values in (entity.get("properties") or {}).items():
+        known = schema.properties.get(name)
+        if known is not None and known.type.name in kinds:
+            kept[name] = values
+    return {**entity, "properties": kept}
 
 
 @dataclass
@@ -58,7 +80,29 @@ class SearchResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand rather than dataclasses.asdict, which deep-copies every value of every
+        # hit (a third of a search's CPU time in the web server); the values are fresh
+        # per search and already JSON-ready.
+        return {
+            "query": self.query,
+            "total": self.total,
+            "hits": [
+                {
+                    "record_id": hit.record_id,
+                    "entity_type": hit.entity_type,
+                    "entity_id": hit.entity_id,
+                    "score": hit.score,
+                    "caption": hit.caption,
+                    "matched": hit.matched,
+                    "provenance": hit.provenance,
+                }
+                for hit in self.hits
+            ],
+            "facets": self.facets,
+            "limit": self.limit,
+            "offset": self.offset,
+            "warnings": list(self.warnings),
+        }
 
 
 def _caption(entity: dict[str, Any]) -> str:
@@ -190,6 +234,11 @@ def _hydrate(conn: Connection, engine: Any, actor: Actor, node: Any, found: Engi
     # Free text, facets and time ranges are explained from the query alone.
     clauses = leaves(node)
     needs_values = any(isinstance(leaf, VALUE_CLAUSES) for leaf, _ in clauses)
+    # Only the kinds of value the query's clauses compare are derived again (a name
+    # query does not need phone, plate or date keys of every hit).
+    kinds = frozenset(kind for leaf, _ in clauses for kind in EXPLAINED_TYPES.get(type(leaf), ()))
+    # Only an area clause explains with the coordinates of the record's other places.
+    needs_places = any(isinstance(leaf, (Box, Radius)) for leaf, _ in clauses)
     schemata = load_model().schemata
     hits = []
     for hit in found.hits:
@@ -200,11 +249,11 @@ def _hydrate(conn: Connection, engine: Any, actor: Actor, node: Any, found: Engi
         entity = entities[hit.entity_index] if hit.entity_index < len(entities) else {}
         doc = SearchDocument(row.id, hit.entity_index, str(entity.get("schema", "")))
         if needs_values:
-            add_entity(doc, entity, lookup_only=True)
-            for other in entities:
+            add_entity(doc, _only(entity, kinds), lookup_only=True)
+            for other in entities if needs_places else ():
                 schema = schemata.get(str(other.get("schema")))
                 if other is not entity and schema is not None and schema.is_a("Location"):
-                    add_entity(doc, other, as_place=True, lookup_only=True)
+                    add_entity(doc, _only(other, kinds), as_place=True, lookup_only=True)
         handling = [h for h in row.handling.split(",") if h]
         hits.append(
             SearchHit(

@@ -5,11 +5,15 @@ Dialect differences (pragmas, upsert, bulk copy) live here and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
@@ -21,6 +25,9 @@ from fusionhub.config import Settings
 from fusionhub.store import tables as t
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
+#: ``connection.info`` key of the callables to run after a ``Store.begin`` transaction commits.
+AFTER_COMMIT = "after_commit"
 
 
 class StoreError(Exception):
@@ -41,6 +48,92 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
+
+
+class WriterQueue:
+    """SQLite's writers, queued: one thread of one process at a time, waiting in line.
+
+    SQLite allows one writer; a second ``BEGIN IMMEDIATE`` is retried by the busy
+    handler, which sleeps 1, 2, 5, 10 ... 100 ms between tries. Under many short write
+    transactions (every record view and search writes its audit event) the sleepers
+    kept missing the moment the lock was free: at 50 concurrent web users some waited
+    seconds behind writers that each held the lock for a millisecond. Here the threads
+    of a process queue on a lock, and the processes on an ``flock`` of a file beside
+    the database, both of which wake the next waiter as soon as the lock is released.
+    The busy timeout stays as the fallback for writers outside FusionHub.
+
+    One queue per database file and process (:meth:`of`), shared by every ``Store`` on
+    it, so a write opened inside another write in the same thread (on another ``Store``)
+    fails on the busy timeout as it always did instead of waiting for itself.
+    """
+
+    _queues: ClassVar[dict[Path, WriterQueue]] = {}
+    _queues_lock = threading.Lock()
+
+    @classmethod
+    def of(cls, database: Path) -> WriterQueue:
+        with cls._queues_lock:
+            queue = cls._queues.get(database)
+            if queue is None:
+                queue = cls._queues[database] = cls(database)
+            return queue
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + "-writer.lock")
+        self._threads = threading.Lock()
+        self._local = threading.local()
+        self._fd: int | None = None
+        self._fd_lock = threading.Lock()
+
+    def _after_fork(self) -> None:
+        # A forked child starts with its own locks (a parent's thread may have held them)
+        # and its own open file (a shared one would share the parent's lock).
+        self._threads = threading.Lock()
+        self._fd_lock = threading.Lock()
+        self._local = threading.local()
+        self._fd = None
+
+    def _file(self) -> int | None:
+        with self._fd_lock:
+            if self._fd is None:
+                try:
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                except OSError:  # a read-only folder: fall back to the busy handler
+                    log.warning("cannot open %s; SQLite writers fall back to the busy timeout", self.path)
+                    self._fd = -1
+            return None if self._fd < 0 else self._fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            # A write inside a write on another connection: it was never possible (the
+            # busy timeout ends it); do not deadlock on our own lock instead.
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
+        with self._threads:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._local.depth = 1
+            try:
+                yield
+            finally:
+                self._local.depth = 0
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _queues_after_fork() -> None:
+    for queue in WriterQueue._queues.values():
+        queue._after_fork()
+
+
+os.register_at_fork(after_in_child=_queues_after_fork)
 
 
 class Store:
@@ -66,6 +159,8 @@ class Store:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+        database = self.engine.url.database if self.dialect == "sqlite" else None
+        self.writers: WriterQueue | None = WriterQueue.of(Path(database).resolve()) if database else None
         self.engine.dialect._json_serializer = _json_dumps  # type: ignore[attr-defined]
 
     @property
@@ -105,14 +200,23 @@ class Store:
     # -- transactions ------------------------------------------------------------
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A write transaction: committed when the block ends, rolled back on error."""
-        with self.engine.connect() as connection:
-            connection.info["writer"] = True
+        """A write transaction: committed when the block ends, rolled back on error.
+
+        Callables a writer puts in ``connection.info[AFTER_COMMIT]`` (a dict, by name) run
+        once the transaction has committed and its locks are released; not on rollback.
+        """
+        hooks: dict[str, Callable[[], None]] = {}
+        with self.writers.turn() if self.writers is not None else nullcontext(), self.engine.connect() as connection:
+            connection.info["writer"] = self.writers is not None
+            connection.info[AFTER_COMMIT] = {}
             try:
                 with connection.begin():
                     yield connection
             finally:
                 connection.info.pop("writer", None)
+                hooks = connection.info.pop(AFTER_COMMIT, {})
+        for hook in hooks.values():
+            hook()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

@@ -1,0 +1,92 @@
+"""Several server processes over one store and one search index (``fusionhub serve --processes``).
+
+Real processes on loopback ports: one server of two processes (the import runs in
+whichever takes the upload; its progress is polled through either) and a second,
+separate server, over the same store and index.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fusionhub.store import Store
+from tests.api.conftest import World
+from tests.weblogin import session
+
+pytest.importorskip("fusionhub.search.service")
+FUSIONHUB = Path(sys.executable).with_name("fusionhub")
+PURPOSE = {"purpose": "case 24-001"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(store: Store, log: Path, processes: int) -> Iterator[str]:
+    port = _free_port()
+    command = [str(FUSIONHUB), "--store", store.url, "serve", "--port", str(port), "--processes", str(processes)]
+    env = {**os.environ, "FUSIONHUB_DATA": str(store.data_dir)}
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def test_a_record_imported_while_two_processes_serve_is_found_by_every_process(
+    store: Store, world: World, tmp_path: Path
+) -> None:
+    token = session(store, "ana", world["ana"])
+    cookies = {"fh_session": token, "fh_csrf": "t"}
+    query = {"q": 'name:"QUARTERMAIN WILLA"', **PURPOSE}
+    with (
+        server(store, tmp_path / "a.log", processes=2) as a,
+        server(store, tmp_path / "b.log", processes=1) as b,
+        httpx.Client(cookies=cookies, headers={"x-csrf-token": "t"}, timeout=60) as client,
+    ):
+        # Every process has its index open and answers before the record exists.
+        for base in (a, a, a, b):
+            answer = client.get(f"{base}/api/v1/search", params=query)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["total"] == 0
+        csv = b'id,name,dob,when\n77,"QUARTERMAIN, WILLA",04/09/1981,2024-01-02 10:00\n'
+        started = client.post(f"{a}/api/v1/imports?source=rms1&filename=late.csv", content=csv)
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        # Polled through either process of ``a``: the one importing or the other.
+        deadline = time.monotonic() + 120
+        while (job := client.get(f"{a}/api/v1/imports/jobs/{job_id}").json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["status"] == "done", job
+        # Searches catch up with the store at most a second after its change.
+        time.sleep(1.1)
+        for base in (a, a, a, a, b):
+            hits = client.get(f"{base}/api/v1/search", params=query).json()["hits"]
+            assert [hit["caption"] for hit in hits] == ["QUARTERMAIN, WILLA"], base
