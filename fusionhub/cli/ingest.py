@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
-from fusionhub.cli.context import EXIT_PARTIAL, STATE, domain_errors, is_terminal, print_json
+from fusionhub.cli.context import EXIT_PARTIAL, EXIT_UNREADABLE, STATE, domain_errors, is_terminal, print_json
 from fusionhub.ingest.pipeline import ingest_file
 
 
@@ -18,7 +18,8 @@ def ingest(
 ) -> None:
     """Import a file. The last line printed is a JSON report.
 
-    Exit status: 0 every row landed; 3 some rows were quarantined; 4 the file cannot be read.
+    Exit status: 0 every row landed; 3 some rows were quarantined; 4 the file cannot be read
+    (at all: nothing stored; or from some row on: the whole chunks before it are stored).
     """
     store = STATE.store()
     with domain_errors():
@@ -43,7 +44,11 @@ def ingest(
         typer.echo(f"warning: {warning}", err=True)
     if report.rejected:
         typer.echo(f"{report.rejected} row(s) quarantined; see `fusionhub quarantine show {report.batch_id}`", err=True)
+    if report.unreadable:
+        typer.echo(f"error: {report.unreadable} (batch {report.batch_id})", err=True)
     print_json(report.to_json())
+    if report.unreadable:
+        raise typer.Exit(EXIT_UNREADABLE)
     if report.rejected:
         raise typer.Exit(EXIT_PARTIAL)
 

@@ -130,12 +130,17 @@ class IngestReport:
     details: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     quarantine_sample: list[dict[str, Any]] = field(default_factory=list)
+    #: Why the file could not be read past row ``read`` (the rows before it are committed).
+    unreadable: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
     def exit_code(self) -> int:
+        """The CLI's status: 4 the file became unreadable, 3 rows quarantined, 0 all landed."""
+        if self.unreadable:
+            return 4
         return 3 if self.rejected else 0
 
 
@@ -271,7 +276,10 @@ def ingest_file(
             if progress:
                 progress(report.read, chunk.position, total_bytes)
     except UnreadableFile as exc:
+        # Unreadable after the first chunk: the whole chunks before stay committed (a
+        # re-run after the file is repaired completes it); the rest was never read.
         report.status = "failed"
+        report.unreadable = f"{exc}; unreadable after row {report.read}, the rows before it are stored"
         report.warnings.append(str(exc))
     except BaseException as exc:
         # Killed or crashed mid-file: the committed chunks stand; the batch says it failed.

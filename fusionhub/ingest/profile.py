@@ -67,22 +67,25 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from fusionhub.ingest.errors import ProfileError, RowRejected
+from fusionhub.ingest.outcome import Outcome, apply_outcome, cell_outcome, name_parts
 from fusionhub.ingest.paths import ROOT, ItemRow, covered, leaves, lookup, pattern_of
 from fusionhub.ingest.paths import items as path_items
 from fusionhub.model import Model, Schema, load_model
-from fusionhub.model.types import InvalidValue, NameParts, parse_name
+from fusionhub.model.types import InvalidValue
 from fusionhub.model.vocabulary import load_vocabulary
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
-#: Entries a property's clean() memo holds before it starts afresh (bounds memory).
-CACHE_MAX = 20_000
+#: Entries a property's memos hold before they start afresh: bounds each mapping
+#: process's memory (~30 MB for a profile of two dozen properties); a larger memo
+#: was measured no faster on the demo exports.
+CACHE_MAX = 4096
 _FIELD = re.compile(r"\{([^{}]+)\}")
 Row = dict[str, Any]
 
@@ -198,6 +201,9 @@ class PropertyRule:
     #: names, dates, addresses) and cleaning them is the costly part of mapping a row.
     #: Holds (value, None) or (None, reason the value is invalid). Bounded: see CACHE_MAX.
     cache: dict[Any, tuple[str | None, str | None]] = field(default_factory=dict)
+    #: Memo of the whole outcome per cell (``fusionhub.ingest.outcome``): what a cell adds
+    #: to the entity, drops or rejects. Same bound.
+    outcomes: dict[Any, Outcome] = field(default_factory=dict)
 
     @cached_property
     def clean_hints(self) -> dict[str, Any]:
@@ -217,6 +223,7 @@ class EntityRule:
     name: str = ""  # the entity's name in the mapping (``key`` may differ)
     keyed_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # prop -> (entity, key template)
     record_refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # prop -> (record id template, key)
+    when_plain: bool = False  # ``when`` is a plain column name (see is_plain_column)
 
 
 class Profile:
@@ -337,6 +344,7 @@ class Profile:
             name=key,
             keyed_refs=keyed_refs,
             record_refs=record_refs,
+            when_plain=isinstance(spec.get("when"), str) and is_plain_column(str(spec.get("when"))),
         )
 
     def _property_rule(self, key: str, prop: str, source: Any) -> PropertyRule:
@@ -471,6 +479,10 @@ class Profile:
     def _applies(self, rule: EntityRule, row: Row) -> bool:
         if not rule.when:
             return True
+        if rule.when_plain:
+            found = row.get(rule.when)
+            if found.__class__ is str:
+                return bool(found.strip())  # what field_text gives for a text cell
         if isinstance(rule.when, dict):
             return self._matches(rule.when, row)
         found = lookup(row, str(rule.when))
@@ -508,7 +520,14 @@ class Profile:
                     continue  # an alternative mapping of this key (``key:``) already made it
                 entity = EntityDraft(entity_id(source_name, record_id, key), rule.schema.name, key)
                 for prop_rule in rule.rules:
-                    self._apply(prop_rule, rule, entity, scope, draft)
+                    # The common case inline: a cell seen before, replayed (see _apply).
+                    raw = prop_rule.getter(scope)
+                    if raw.__class__ is str:
+                        outcome = prop_rule.outcomes.get(raw)
+                        if outcome is not None:
+                            apply_outcome(outcome, prop_rule.prop, entity, draft)
+                            continue
+                    self._apply(prop_rule, rule, entity, scope, draft, raw)
                 if not entity.properties:
                     continue
                 built[key] = entity
@@ -618,8 +637,28 @@ class Profile:
             raw = table.get(str(raw).strip(), table.get("*", raw))
         return raw
 
-    def _apply(self, rule: PropertyRule, erule: EntityRule, entity: EntityDraft, row: Row, draft: RecordDraft) -> None:
-        raw = rule.getter(row)
+    def _apply(
+        self, rule: PropertyRule, erule: EntityRule, entity: EntityDraft, row: Row, draft: RecordDraft, raw: Any = None
+    ) -> None:
+        if raw is None:
+            raw = rule.getter(row)
+        if raw is None or raw.__class__ is str or raw.__class__ is tuple:
+            # A cell seen before has the same outcome: a pure function of the cell.
+            outcomes = rule.outcomes
+            outcome: Outcome | None
+            try:
+                outcome = outcomes[raw]
+            except KeyError:
+                outcome = cell_outcome(rule, erule, raw)
+                if outcome is not None:
+                    if len(outcomes) >= CACHE_MAX:
+                        outcomes.clear()
+                    outcomes[raw] = outcome
+            except TypeError:  # a tuple holding something unhashable
+                outcome = None
+            if outcome is not None:
+                apply_outcome(outcome, rule.prop, entity, draft)
+                return
         if isinstance(raw, dict | list):
             values = self._leaf_values(raw, rule, erule, draft)
             if rule.join is not None:
@@ -714,7 +753,7 @@ class Profile:
 
     @staticmethod
     def _split_name(entity: EntityDraft, schema: Schema, value: str, form: str) -> None:
-        parts = _parse_name(value, "last_first" if form == "last_first" else "natural")
+        parts = name_parts(value, form)
         for prop, part in (
             ("firstName", parts.first),
             ("middleName", parts.middle),
@@ -726,10 +765,22 @@ class Profile:
 
 
 def _column_getter(column: str) -> ValueGetter:
+    if is_plain_column(column):
+        # A plain column name: what ``lookup`` would find, without walking a path.
+        def get_plain(row: Row) -> Any:
+            return row.get(column)
+
+        return get_plain
+
     def get(row: Row) -> Any:
         return lookup(row, column)
 
     return get
+
+
+def is_plain_column(name: str) -> bool:
+    """A name ``lookup`` finds as a key only: no path, index, root or alternatives."""
+    return bool(name) and not any(c in name for c in ".[$|")
 
 
 def _columns_getter(columns: list[str], joiner: str | None) -> ValueGetter:
@@ -770,11 +821,6 @@ def _checked_meta(key: str, raw: Any) -> Any:
     if key == "validity":
         return vocab.validity_code(str(raw))
     return None
-
-
-@lru_cache(maxsize=20_000)
-def _parse_name(value: str, form: str) -> NameParts:
-    return parse_name(value, form)
 
 
 def shipped_profiles() -> list[str]:

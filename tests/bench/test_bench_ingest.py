@@ -31,4 +31,5 @@ def test_ingest_bench_runs_small() -> None:
         assert row["stored"] == 2000 and row["rejected"] == 0
         assert row["import_rows_per_s"] > 0 and row["raw_rows_per_s"] > 0 and row["ratio"] > 0
         assert 0 < row["peak_rss_mb"] <= row["peak_rss_with_worker_mb"]
+        assert row["import_cpu_us_per_row"] > 0
     assert "ratio" in result.stdout and "raw" in result.stdout

@@ -31,6 +31,9 @@ def sniff_encoding(head: bytes, declared: str | None) -> str:
 
 def decoded_lines(handle: BinaryIO, encoding: str, info: ConnectorInfo) -> Iterator[str]:
     """Yield text lines (with their line ends) from a binary handle."""
+    if encoding != "auto" and codecs.lookup(encoding).name == "utf-8":
+        yield from _utf8_lines(handle, info)
+        return
     if encoding not in ("auto", "utf-8-sig"):
         reader = codecs.getreader(encoding)(handle, "replace")
         replaced = 0
@@ -57,6 +60,25 @@ def decoded_lines(handle: BinaryIO, encoding: str, info: ConnectorInfo) -> Itera
     if fallback:
         info.details["lines_decoded_as_cp1252"] = fallback
         info.warnings.append(f"{fallback} line(s) were not UTF-8 and were read as Windows-1252")
+
+
+def _utf8_lines(handle: BinaryIO, info: ConnectorInfo) -> Iterator[str]:
+    """Declared UTF-8: lines split on the newline byte, decoded one by one.
+
+    A codecs stream reader does the same work several times slower (and splits lines on
+    every Unicode line separator, where a CSV reader expects only the newline). A line
+    with bytes that are not UTF-8 gets U+FFFD in their place and is counted.
+    """
+    replaced = 0
+    for raw in handle:
+        info.position += len(raw)
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            replaced += 1
+            yield raw.decode("utf-8", errors="replace")
+    if replaced:
+        info.warnings.append(f"{replaced} line(s) had bytes invalid in utf-8; replaced")
 
 
 BLOCK = 1 << 20
