@@ -34,6 +34,6 @@ bench: setup
 	$(PY)/python bench/search.py --records 1000000
 	$(PY)/python bench/search_quality.py
 	$(PY)/python bench/resolve.py
-	$(PY)/python bench/web.py --records 100000
+	$(PY)/python bench/web.py --records 1000000 --users 10 50 --seconds 60 --processes 2
 	$(PY)/python bench/real_data.py
 	$(PY)/python bench/connector_memory.py --mb 200

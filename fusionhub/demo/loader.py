@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ from fusionhub.ingest.pipeline import ingest_file
 from fusionhub.ingest.profile import shipped_profiles
 from fusionhub.ingest.real_sources import REAL_SOURCES
 from fusionhub.ingest.sources import add_agency, add_source, list_agencies, list_sources
+from fusionhub.policy.dissemination import record_agreement
 from fusionhub.policy.identity import add_user
-from fusionhub.store import Store
+from fusionhub.store import Store, utcnow
 from fusionhub.store import tables as t
 
 FUSION_CENTER = ("DEMO-FC", "Gateway Regional Fusion Center (demo)", "state")
@@ -113,6 +115,11 @@ class DemoLoader:
         if code not in {a.code for a in list_agencies(self.store)}:
             add_agency(self.store, code, name, kind)
             report.agencies_added.append(code)
+            if kind == "law-enforcement":
+                # Demo partners have signed the 28 CFR 23.20(f)(1) participation agreement, so
+                # the workspace's dissemination form works on the demo out of the box.
+                until = utcnow().date() + timedelta(days=730)
+                record_agreement(self.store, None, code, until, "Demo participation agreement", by="demo")
 
     def ensure_source(self, report: DemoReport, name: str, agency: str, kind: str, profile: str) -> None:
         if name in {s.name for s in list_sources(self.store)}:

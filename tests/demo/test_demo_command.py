@@ -52,6 +52,14 @@ def test_demo_loads_and_second_run_changes_nothing(store: Store, tmp_path: Path)
         record_id = conn.execute(select(t.record.c.id).order_by(t.record.c.id).limit(1)).scalar_one()
     view = RecordReader(store, analyst, "case 24-001").get(record_id)
     assert view.payload["entities"]
+    # The demo's law-enforcement agencies hold participation agreements: releases work.
+    from fusionhub.ingest.sources import list_agencies
+    from fusionhub.policy.dissemination import disseminate
+
+    kinds = {a.code: a.kind for a in list_agencies(store)}
+    recipient = next(a for a in first["agencies_added"] if a != analyst.agency and kinds[a] == "law-enforcement")
+    release = disseminate(store, analyst, [record_id], recipient, "Det. Demo", "joint case 24-001")
+    assert release.record_ids == [record_id]
 
 
 def test_demo_loads_the_real_files_that_have_a_profile(sqlite_store: Store, tmp_path: Path) -> None:
