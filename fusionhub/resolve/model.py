@@ -186,6 +186,26 @@ def middle_comparison() -> ComparisonCreator:
     )
 
 
+def address_comparison() -> ComparisonCreator:
+    # House number and street are one address: compared apart, a shared address would
+    # count twice (their agreements are not independent, as Fellegi-Sunter assumes).
+    return cl.CustomComparison(
+        [
+            cll.NullLevel("street"),
+            cll.CustomLevel(
+                "street_l = street_r AND street_number_l = street_number_r",
+                label_for_charts="same house number and street",
+            ),
+            cll.ExactMatchLevel("street").configure(label_for_charts="same street"),
+            cll.JaroWinklerLevel("street", 0.9).configure(label_for_charts="street Jaro-Winkler >= 0.9"),
+            cll.JaroWinklerLevel("street", 0.75).configure(label_for_charts="street Jaro-Winkler >= 0.75"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="street",
+        comparison_description="house number and street",
+    )
+
+
 #: Comparison per feature column (the column whose fill decides whether it is used).
 COMPARISONS: dict[str, Any] = {
     "given": given_name_comparison,
@@ -194,8 +214,7 @@ COMPARISONS: dict[str, Any] = {
     "dob_digits": dob_comparison,
     "sex": lambda: _exact("sex", "sex"),
     "ident": lambda: _fuzzy_id("ident", "identifier (SSN or other)"),
-    "street_number": lambda: _exact("street_number", "house number"),
-    "street": lambda: _text("street", "street", (0.9, 0.75)),
+    "street": address_comparison,
     "locality": lambda: _text("locality", "neighbourhood or building", (0.9, 0.75)),
     "city": lambda: _text("city", "city or suburb", (0.9,)),
     "postcode": lambda: _fuzzy_id("postcode", "postal code"),
