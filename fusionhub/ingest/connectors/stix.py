@@ -26,9 +26,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import stix2
-import stix2.exceptions
-
 from fusionhub.ingest.connectors.base import RAW_KEEP, ConnectorInfo, SourceRow, register
 from fusionhub.ingest.connectors.json_file import JsonItem, iter_json_items, probe_json
 from fusionhub.ingest.errors import UnreadableFile
@@ -165,6 +162,11 @@ def _row(item: JsonItem, markings: Markings, counts: dict[str, int]) -> SourceRo
     counts[kind or "?"] = counts.get(kind or "?", 0) + 1
     if kind in META_TYPES:
         return None  # read in the first pass; it marks other objects
+    # Imported here, not with the module: the library costs ~30 MB of memory in every
+    # importing process and mapping worker, most of which never read a STIX bundle.
+    import stix2
+    import stix2.exceptions
+
     try:
         stix2.parse(obj, allow_custom=True, version="2.1")
     except (stix2.exceptions.STIXError, ValueError, TypeError, KeyError) as exc:
