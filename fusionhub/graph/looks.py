@@ -91,9 +91,7 @@ def look_graphml(
         record_ids = _record_ids(body["edges"])
     else:
         nodes = None
-        record_ids = sorted(
-            {int(d["record_id"]) for _, _, d in view.edges(data=True) if d.get("record_id") is not None}
-        )
+        record_ids = _record_ids(data for _, _, data in view.edges(data=True))
     text = graphml(view, nodes)
     details = {
         "format": "graphml",
