@@ -32,6 +32,7 @@ from fusionhub.config import Settings
 from fusionhub.policy.actor import Actor
 from fusionhub.store import Store
 from fusionhub.store import policy_tables as pt
+from fusionhub.store.driver import DriverStatement
 from fusionhub.store.store import AFTER_COMMIT
 
 log = logging.getLogger(__name__)
@@ -165,12 +166,16 @@ def chain_hash(key: bytes, previous: str, message: bytes) -> str:
 # Built once: every audited action (every search) runs them, and composing a statement
 # costs more than executing these.
 _HEAD = pt.audit_head.c
-_NEXT_SEQ = (
+# They run on the driver's cursor (fusionhub.store.driver): their values are integers
+# and strings, and the execution layer's overhead was most of an event's cost.
+_NEXT_SEQ = DriverStatement(
     update(pt.audit_head).where(_HEAD.name == "chain").values(seq=_HEAD.seq + 1).returning(_HEAD.seq, _HEAD.hash)
 )
-_INSERT_EVENT = insert(pt.audit_event)
-_SET_HEAD = update(pt.audit_head).where(_HEAD.name == "chain").values(hash=bindparam("digest"))
-_INSERT_ACCESS = insert(pt.audit_record_access)
+_INSERT_EVENT = DriverStatement(insert(pt.audit_event).values({name: bindparam(name) for name in _FIELDS.split(", ")}))
+_SET_HEAD = DriverStatement(update(pt.audit_head).where(_HEAD.name == "chain").values(hash=bindparam("digest")))
+_INSERT_ACCESS = DriverStatement(
+    insert(pt.audit_record_access).values(event_id=bindparam("event_id"), record_id=bindparam("record_id"))
+)
 
 
 def record_event(
@@ -195,7 +200,7 @@ def record_event(
     ts = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
     body = canonical(details)
     # The update locks the head row until the caller's transaction ends: one chain, in order.
-    seq, previous = conn.execute(_NEXT_SEQ).one()
+    ((seq, previous),) = _NEXT_SEQ.execute(conn)
     seq = int(seq)
     digest = chain_hash(config.key, previous, event_message(seq, ts, username, action, subject, purpose, ip, body))
     event_row = {
@@ -209,13 +214,13 @@ def record_event(
         "details": body,
         "hash": digest,
     }
-    conn.execute(_INSERT_EVENT, event_row)
-    conn.execute(_SET_HEAD, {"digest": digest})
+    _INSERT_EVENT.execute(conn, event_row)
+    _SET_HEAD.execute(conn, {"digest": digest})
     ids = list(details.get("record_ids") or [])
     if "record_id" in details and details["record_id"] is not None:
         ids.append(details["record_id"])
     if ids:
-        conn.execute(_INSERT_ACCESS, [{"event_id": seq, "record_id": int(i)} for i in set(ids)])
+        _INSERT_ACCESS.execute_many(conn, [{"event_id": seq, "record_id": int(i)} for i in set(ids)])
     after_commit = conn.info.get(AFTER_COMMIT)
     if after_commit is None:
         conn.info["audit_dirty"] = True  # checkpointed from the database when the connection is returned
@@ -290,8 +295,12 @@ def _lock_path(path: Path) -> Path:
 def _read_checkpoint(config: ChainConfig, target: Path) -> Checkpoint | None:
     if not target.exists():
         return None
+    return _parse_checkpoint(config, target, target.read_bytes())
+
+
+def _parse_checkpoint(config: ChainConfig, target: Path, raw: bytes) -> Checkpoint | None:
     try:
-        data = json.loads(target.read_text())
+        data = json.loads(raw)
         point = Checkpoint(int(data["seq"]), str(data["hash"]), str(data.get("written_at", "")))
         mac = str(data["mac"])
     except (ValueError, KeyError, TypeError) as exc:
@@ -316,11 +325,14 @@ def write_checkpoint(config: ChainConfig, seq: int, digest: str) -> None:
     done.
     """
     path = config.checkpoint
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(_lock_path(path), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    lock = _descriptor(path, _lock_path(path), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        # Opened (created, the first time) under the lock: no reader sees it empty.
+        fd = _descriptor(path, path, os.O_RDWR | os.O_CREAT, 0o600)
+        raw = os.pread(fd, 4 * CHECKPOINT_BYTES, 0)
         try:
-            current = _read_checkpoint(config, path)
+            current = _parse_checkpoint(config, path, raw) if raw.strip() else None
         except AuditError:
             current = None  # an altered file is replaced; verify reports the chain itself
         if current is not None and current.seq >= seq:
@@ -332,13 +344,34 @@ def write_checkpoint(config: ChainConfig, seq: int, digest: str) -> None:
             "mac": _checkpoint_mac(config.key, seq, digest),
         }
         body = (json.dumps(data) + "\n").encode().ljust(CHECKPOINT_BYTES)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.pwrite(fd, body, 0)
+        if os.fstat(fd).st_size > len(body):  # a longer file written some other way
+            os.ftruncate(fd, len(body))
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+#: The checkpoint's lock file and the checkpoint itself, open per process: opening
+#: both for every audited transaction cost more than the write.
+_DESCRIPTORS: dict[tuple[int, Path], int] = {}
+
+
+def _descriptor(checkpoint: Path, path: Path, flags: int, mode: int) -> int:
+    """This process's descriptor of ``path`` (the checkpoint or its lock file), opened
+    again when the file was removed or replaced since."""
+    key = (os.getpid(), path)
+    fd = _DESCRIPTORS.get(key)
+    if fd is not None:
         try:
-            os.pwrite(fd, body, 0)
-            if os.fstat(fd).st_size > len(body):  # a longer file written some other way
-                os.ftruncate(fd, len(body))
-        finally:
-            os.close(fd)
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+        del _DESCRIPTORS[key]
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    fd = _DESCRIPTORS[key] = os.open(path, flags, mode)
+    return fd
 
 
 def checkpoint(store: Store) -> Checkpoint | None:

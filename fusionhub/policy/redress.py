@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from fusionhub.model.types import InvalidValue
 from fusionhub.policy.actor import Actor
@@ -261,14 +261,16 @@ def list_requests(store: Store, actor: Actor, status: str | None = "open") -> li
         return [_request(r) for r in conn.execute(stmt)]
 
 
+# Built once: every record view asks it.
+_OPEN_DISPUTES = (
+    select(func.count())
+    .select_from(pt.redress_request)
+    .where(pt.redress_request.c.record_id == bindparam("record_id"), pt.redress_request.c.status == "open")
+)
+
+
 def open_disputes(conn: Connection, record_id: int) -> int:
-    return len(
-        conn.execute(
-            select(pt.redress_request.c.id).where(
-                pt.redress_request.c.record_id == record_id, pt.redress_request.c.status == "open"
-            )
-        ).all()
-    )
+    return int(conn.execute(_OPEN_DISPUTES, {"record_id": record_id}).scalar_one())
 
 
 def correction_notices(store: Store, record_id: int | None = None) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ family names in each other's place), ``day/month swap``, ``within tolerance``,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -120,19 +121,29 @@ def _birth_date(node: BirthDate, doc: SearchDocument) -> list[Match]:
 
 
 @lru_cache(maxsize=256)
-def _plate_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + "$")
+def _plate_matcher(pattern: str) -> Callable[[str], bool]:
+    """Whether a plate matches ``pattern`` (``*`` any run, ``?`` one character).
+
+    Every query brings a new pattern, so compiling a regular expression for it cost a
+    plate search more than matching its page of hits: the usual forms (exact, a prefix
+    ``7AB*``) are compared directly.
+    """
+    body = pattern[:-1] if pattern.endswith("*") else pattern
+    if "*" not in body and "?" not in body:
+        return body.__eq__ if body == pattern else (lambda value: value.startswith(body))
+    regex = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + "$")
+    return lambda value: regex.match(value) is not None
 
 
 def _plate(node: Plate, doc: SearchDocument) -> list[Match]:
     found: list[Match] = []
     wildcard = "*" in node.pattern or "?" in node.pattern
-    exact, confusable = _plate_regex(node.pattern), _plate_regex(node.pattern.translate(PLATE_CONFUSIONS))
+    exact, confusable = _plate_matcher(node.pattern), _plate_matcher(node.pattern.translate(PLATE_CONFUSIONS))
     for value in doc.values("plate"):
         key = value.translate(PLATE_CONFUSIONS)
-        if exact.match(value):
+        if exact(value):
             how = "wildcard" if wildcard else "exact"
-        elif confusable.match(key):
+        elif confusable(key):
             how = "confusable" + (", wildcard" if wildcard else "")
         else:
             continue

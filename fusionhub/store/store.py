@@ -6,8 +6,10 @@ Dialect differences (pragmas, upsert, bulk copy) live here and nowhere else.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -15,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -143,7 +146,7 @@ class Store:
         if self.url.startswith("postgresql://"):
             self.url = "postgresql+psycopg://" + self.url.removeprefix("postgresql://")
         self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
-        kwargs: dict[str, Any] = {"future": True}
+        kwargs: dict[str, Any] = {"future": True, "json_deserializer": _json_loads}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
             if ":memory:" in self.url:
@@ -257,7 +260,24 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get("writer") else "BEGIN")
 
 
-def _json_dumps(value: Any) -> str:
-    import json
+#: A run of digits that may be an integer beyond 64 bits, which orjson reads as a float.
+_LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_DIGITS_BYTES = re.compile(rb"\d{19}")
 
+
+def _json_loads(text: str | bytes) -> Any:
+    """Decode a stored JSON document: orjson, several times faster on the payloads a page
+    of search hits reads; the standard library for what orjson would read differently
+    (integers beyond 64 bits, which it turns into floats) or refuses (lone surrogate
+    escapes, NaN), so every stored document reads back exactly as written."""
+    long_digits = _LONG_DIGITS_BYTES if isinstance(text, bytes) else _LONG_DIGITS
+    if long_digits.search(text) is None:  # type: ignore[arg-type]
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
+def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
