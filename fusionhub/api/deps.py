@@ -12,8 +12,12 @@ import hmac
 import importlib
 import threading
 import time
-from typing import Annotated, Any
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -22,6 +26,7 @@ from fusionhub.api.errors import ApiError
 from fusionhub.policy.actor import Actor
 from fusionhub.store import Store
 
+T = TypeVar("T")
 SESSION_COOKIE = "fh_session"
 CSRF_COOKIE = "fh_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -174,3 +179,19 @@ Searcher = Annotated[Actor, Depends(Authenticated("search"))]
 Auditor = Annotated[Actor, Depends(Authenticated("audit:read", ("auditor", "privacy-officer")))]
 RetentionReviewer = Annotated[Actor, Depends(Authenticated("retention", ("privacy-officer", "supervisor")))]
 RedressOfficer = Annotated[Actor, Depends(Authenticated("redress", ("privacy-officer",)))]
+
+
+#: Threads per process that run searches and record views (the reads every analyst
+#: makes all day). Python runs one thread at a time: with the default pool of 40, a
+#: burst of reads each waited for the interpreter inside the store's write transaction
+#: (its audit event) while holding it, and the others queued behind. Two keep one read
+#: in the database while the other computes; everything else keeps the default pool.
+READ_THREADS = 2
+
+
+async def run_read(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``func`` on the process's reader threads (see :data:`READ_THREADS`)."""
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "read_threads", None)
+    if limiter is None:
+        limiter = request.app.state.read_threads = anyio.CapacityLimiter(READ_THREADS)
+    return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=limiter)

@@ -16,6 +16,11 @@ def serve(
     processes: int = typer.Option(
         1, min=1, help="Server processes sharing the port (one per core: Python runs one thread at a time)."
     ),
+    access_log: bool = typer.Option(
+        False,
+        "--access-log/--no-access-log",
+        help="Log every HTTP request to stderr (every look at records is in the audit trail either way).",
+    ),
 ) -> None:
     """Serve the analyst workspace (/) and the REST API (/api/v1) until interrupted."""
     import uvicorn
@@ -24,7 +29,18 @@ def serve(
 
     store = STATE.store()
     typer.echo(f"FusionHub on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
-    options = {"host": host, "port": port, "log_level": "info", "proxy_headers": False, "server_header": False}
+    # uvloop and httptools when installed (they are dependencies): uvicorn's pure-Python
+    # HTTP parser and event loop cost about as much CPU per request as a record view.
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": access_log,
+        "proxy_headers": False,
+        "server_header": False,
+        "loop": "auto",
+        "http": "auto",
+    }
     if processes == 1:
         uvicorn.run(create_app(store, import_workers=workers), **options)  # type: ignore[arg-type]
         return

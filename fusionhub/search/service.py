@@ -153,9 +153,13 @@ def search(
                 catch_up(store, engine)
     found: EngineResult = engine.search(node, actor, limit=limit, offset=offset, sort=sort, facets=facets)
     # The page is read and its audit event written in one transaction: no look unrecorded.
+    # The hits are composed after the commit, from the rows read: the transaction holds
+    # the store's write lock, and explaining a page of matches is most of the work.
     with store.begin() as conn:
-        hits = _hydrate(conn, engine, actor, node, found)
-        record_search(conn, actor, purpose, query, found.total, [hit.record_id for hit in hits])
+        rows = _page_rows(conn, actor, found)
+        shown = [hit.record_id for hit in found.hits if hit.record_id in rows]
+        record_search(conn, actor, purpose, query, found.total, shown)
+    hits = _compose_hits(engine, node, found, rows)
     result = SearchResult(
         query=query,
         total=found.total,
@@ -222,15 +226,19 @@ def _page_query(dialect: Dialect, policy_sha256: str, actor: Actor, slots: int) 
     )
 
 
-def _hydrate(conn: Connection, engine: Any, actor: Actor, node: Any, found: EngineResult) -> list[SearchHit]:
-    """The page of hits from the store, through the policy filter, with provenance."""
+def _page_rows(conn: Connection, actor: Actor, found: EngineResult) -> dict[int, Any]:
+    """The rows of the page's records that ``actor`` may read, by id (one query)."""
     if not found.hits:
-        return []
+        return {}
     ids = sorted({hit.record_id for hit in found.hits})
     slots = _page_slots(len(ids))
     query = _hydration_query(conn.dialect, actor, slots)
     padded = ids + [ids[-1]] * (slots - len(ids))  # the spare slots repeat an id
-    rows = {row.id: row for row in conn.execute(query, {f"id{n}": value for n, value in enumerate(padded)})}
+    return {row.id: row for row in conn.execute(query, {f"id{n}": value for n, value in enumerate(padded)})}
+
+
+def _compose_hits(engine: Any, node: Any, found: EngineResult, rows: dict[int, Any]) -> list[SearchHit]:
+    """The hits of the page from its rows: provenance, caption and what matched."""
     # Free text, facets and time ranges are explained from the query alone.
     clauses = leaves(node)
     needs_values = any(isinstance(leaf, VALUE_CLAUSES) for leaf, _ in clauses)

@@ -135,3 +135,19 @@ def test_facets_counted_by_key_equal_facets_counted_one_by_one(
     # Too many distinct keys to count at once: each facet is counted on its own.
     monkeypatch.setattr(tantivy_engine, "MAX_FACET_KEYS", 1)
     assert facets() == by_key
+
+
+@pytest.mark.parametrize("username", ["ana", "boris"])
+def test_facets_of_a_page_holding_every_match_equal_the_query_s(store: Store, mixed: None, username: str) -> None:
+    """A page with every match counts its facets over its own documents: the same counts
+    as over the query, for what the user may read only."""
+    actor = factories.user(store, username, "PDA" if username == "ana" else "PDB")
+
+    def facets(limit: int) -> tuple[int, dict[str, dict[str, int]]]:
+        found = search(store, actor, "name:smith", limit=limit, purpose="case 24-001")
+        return found.total, {name: {b["value"]: b["count"] for b in buckets} for name, buckets in found.facets.items()}
+
+    total, over_query = facets(limit=1)  # a page short of the matches: counted over the query
+    assert total > 1
+    assert facets(limit=50) == (total, over_query)  # every match on the page
+    assert sum(over_query["source"].values()) == total

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 
-from fusionhub.api.deps import RecordReaderActor, StoreDep
+from fusionhub.api.deps import RecordReaderActor, StoreDep, run_read
 from fusionhub.api.errors import AUTH_ERRORS, responses
 from fusionhub.api.pagination import MAX_LIMIT, BigId, Page, decode_int_cursor, encode_cursor
+from fusionhub.api.responses import json_response
 from fusionhub.api.schemas import RecordOut, RecordSummary
 from fusionhub.policy.reader import RecordReader, RecordView
 
@@ -66,16 +67,17 @@ def list_records(
 
 
 @router.get("/{record_id}", response_model=RecordOut, responses=responses(*AUTH_ERRORS, 404))
-def get_record(
+async def get_record(
     record_id: BigId,
     request: Request,
     actor: RecordReaderActor,
     store: StoreDep,
     purpose: Purpose = None,
     x_purpose: PurposeHeader = None,
-) -> dict[str, Any]:
+) -> Response:
     """One record: every value with its source and grading, and every earlier version.
 
     Needs a stated purpose (``purpose`` or the ``X-Purpose`` header); the view is audited.
     """
-    return reader(store, actor, purpose, x_purpose).get(record_id, ip=client_ip(request)).to_json()
+    view = await run_read(request, reader(store, actor, purpose, x_purpose).get, record_id, ip=client_ip(request))
+    return json_response(view.to_json())

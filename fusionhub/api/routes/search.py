@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 
-from fusionhub.api.deps import Searcher, StoreDep
+from fusionhub.api.deps import Searcher, StoreDep, run_read
 from fusionhub.api.errors import AUTH_ERRORS, responses
 from fusionhub.api.pagination import decode_int_cursor, encode_cursor
+from fusionhub.api.responses import json_response
 from fusionhub.api.schemas import SearchOut
 from fusionhub.search.engine import SORTS
 from fusionhub.search.service import MAX_LIMIT, search
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/search", tags=["search"])
 
 
 @router.get("", response_model=SearchOut, responses=responses(*AUTH_ERRORS, 400, 503))
-def run_search(
+async def run_search(
     request: Request,
     actor: Searcher,
     store: StoreDep,
@@ -27,13 +28,15 @@ def run_search(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     purpose: Annotated[str | None, Query(max_length=500)] = None,
     x_purpose: Annotated[str | None, Header(alias="X-Purpose", max_length=500)] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Hits with provenance and what matched, the total and facet counts (readable records only).
 
     Audited with the stated purpose and the records shown.
     """
     offset = decode_int_cursor(cursor) or 0
-    result = search(store, actor, q, purpose or x_purpose, limit=limit, offset=offset, sort=sort)
+    result = await run_read(
+        request, search, store, actor, q, purpose or x_purpose, limit=limit, offset=offset, sort=sort
+    )
     body: dict[str, Any] = result.to_json()
     body["next_cursor"] = encode_cursor(offset + limit) if offset + limit < result.total else None
-    return body
+    return json_response(body)
