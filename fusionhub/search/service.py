@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Boolean, ColumnElement, Connection, Dialect, Select, bindparam, literal_column, select
+from sqlalchemy import Boolean, ColumnElement, Connection, Dialect, bindparam, literal_column, select
 from sqlalchemy.exc import CompileError
 
 from fusionhub.model import load_model
@@ -30,6 +31,8 @@ from fusionhub.search.follower import catch_up, engine_for
 from fusionhub.search.query import BirthDate, Box, Key, Name, Plate, QuerySyntaxError, Radius, leaves, parse
 from fusionhub.store import Store
 from fusionhub.store import tables as t
+from fusionhub.store.driver import DriverStatement
+from fusionhub.store.store import json_loads
 
 MAX_LIMIT = 500
 CATCH_UP_CHECK_SECONDS = 1.0
@@ -181,18 +184,20 @@ def _page_slots(count: int) -> int:
     return slots
 
 
-def _hydration_query(dialect: Dialect, actor: Actor, slots: int) -> Select[Any]:
+def _page_statement(dialect: Dialect, actor: Actor, slots: int) -> DriverStatement:
     """The page query for ``actor``: up to ``slots`` records by id, through the policy filter.
 
     Built once per actor, policy and page size (the filter depends on nothing else; the
     policy's hash is part of the key), so a search pays for running it, not for
-    composing it.
+    composing it; run on the driver's cursor, as reading a page of 20 rows through
+    SQLAlchemy's result layer (JSON and date-time processing, row objects) cost ~0.4 ms
+    against ~0.07 ms for the database.
     """
     return _page_query(dialect, load_policy().sha256, actor, slots)
 
 
 @lru_cache(maxsize=256)
-def _page_query(dialect: Dialect, policy_sha256: str, actor: Actor, slots: int) -> Select[Any]:
+def _page_query(dialect: Dialect, policy_sha256: str, actor: Actor, slots: int) -> DriverStatement:
     r, s, a = t.record.c, t.source.c, t.agency.c
     condition: ColumnElement[bool] = record_filter(actor)
     try:
@@ -203,7 +208,7 @@ def _page_query(dialect: Dialect, policy_sha256: str, actor: Actor, slots: int) 
         condition = literal_column(f"({rendered})", Boolean)
     except CompileError:  # a value the dialect cannot write as a literal: bind it
         pass
-    return (
+    return DriverStatement(
         select(
             r.id,
             r.payload,
@@ -226,18 +231,49 @@ def _page_query(dialect: Dialect, policy_sha256: str, actor: Actor, slots: int) 
     )
 
 
-def _page_rows(conn: Connection, actor: Actor, found: EngineResult) -> dict[int, Any]:
+class PageRow(NamedTuple):
+    id: int
+    payload: dict[str, Any]
+    source_record_id: str
+    batch_id: int | None
+    received_at: datetime
+    reliability: str
+    validity: str
+    record_class: str
+    tlp: str
+    handling: str
+    status: str
+    occurred_at: str | None
+    source_name: str
+    system: str
+    agency_code: str
+
+
+def _page_row(values: tuple[Any, ...]) -> PageRow:
+    """A row as the driver returns it, with the payload decoded and the receipt time a
+    datetime (psycopg returns both so already; sqlite3 returns the stored text)."""
+    row = PageRow(*values)
+    payload, received = row.payload, row.received_at
+    if isinstance(payload, str | bytes):
+        payload = json_loads(payload)
+    if isinstance(received, str):
+        received = datetime.fromisoformat(received)
+    return row._replace(payload=payload, received_at=received)
+
+
+def _page_rows(conn: Connection, actor: Actor, found: EngineResult) -> dict[int, PageRow]:
     """The rows of the page's records that ``actor`` may read, by id (one query)."""
     if not found.hits:
         return {}
     ids = sorted({hit.record_id for hit in found.hits})
     slots = _page_slots(len(ids))
-    query = _hydration_query(conn.dialect, actor, slots)
+    statement = _page_statement(conn.dialect, actor, slots)
     padded = ids + [ids[-1]] * (slots - len(ids))  # the spare slots repeat an id
-    return {row.id: row for row in conn.execute(query, {f"id{n}": value for n, value in enumerate(padded)})}
+    rows = statement.execute(conn, {f"id{n}": value for n, value in enumerate(padded)})
+    return {row.id: row for row in map(_page_row, rows)}
 
 
-def _compose_hits(engine: Any, node: Any, found: EngineResult, rows: dict[int, Any]) -> list[SearchHit]:
+def _compose_hits(engine: Any, node: Any, found: EngineResult, rows: dict[int, PageRow]) -> list[SearchHit]:
     """The hits of the page from its rows: provenance, caption and what matched."""
     # Free text, facets and time ranges are explained from the query alone.
     clauses = leaves(node)

@@ -22,7 +22,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 
 class _Compiled:
-    __slots__ = ("defaults", "order", "sql")
+    __slots__ = ("columns", "defaults", "order", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -33,6 +33,8 @@ class _Compiled:
         # parameters with their value; the caller's parameters are added to them.
         self.defaults: dict[str, Any] = dict(compiled.params)
         self.order: tuple[str, ...] | None = tuple(compiled.positiontup or ()) if compiled.positional else None
+        selected = getattr(statement, "selected_columns", None)
+        self.columns: tuple[str, ...] = tuple(str(c.key) for c in selected) if selected is not None else ()
 
     def arguments(self, params: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         merged = {**self.defaults, **params} if self.defaults else params
@@ -65,6 +67,10 @@ class DriverStatement:
             return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
+
+    def columns(self, conn: Connection) -> tuple[str, ...]:
+        """The names of the columns a query returns, in order."""
+        return self._for(conn).columns
 
     def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per parameter set in ``rows``."""

@@ -146,7 +146,7 @@ class Store:
         if self.url.startswith("postgresql://"):
             self.url = "postgresql+psycopg://" + self.url.removeprefix("postgresql://")
         self.dialect = "sqlite" if self.url.startswith("sqlite") else "postgresql"
-        kwargs: dict[str, Any] = {"future": True, "json_deserializer": _json_loads}
+        kwargs: dict[str, Any] = {"future": True, "json_deserializer": json_loads}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
             if ":memory:" in self.url:
@@ -265,7 +265,7 @@ _LONG_DIGITS = re.compile(r"\d{19}")
 _LONG_DIGITS_BYTES = re.compile(rb"\d{19}")
 
 
-def _json_loads(text: str | bytes) -> Any:
+def json_loads(text: str | bytes) -> Any:
     """Decode a stored JSON document: orjson, several times faster on the payloads a page
     of search hits reads; the standard library for what orjson would read differently
     (integers beyond 64 bits, which it turns into floats) or refuses (lone surrogate
