@@ -360,6 +360,13 @@ def main() -> None:
     try:
         if not reuse:
             build_store(url, args.records)
+        else:
+            from fusionhub.store import Store
+
+            # A store kept from an earlier run gets the migrations added since.
+            kept = Store(url)
+            kept.init()
+            kept.dispose()
         if args.build_only:
             ok = True
             return
