@@ -16,5 +16,5 @@ import orjson
 from fastapi import Response
 
 
-def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
-    return Response(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS), status_code, media_type="application/json")
+def json_response(body: dict[str, Any]) -> Response:
+    return Response(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS), media_type="application/json")

@@ -1,14 +1,16 @@
 """Fixed statements run on the database driver's own cursor.
 
-A few statements run on every audited action (every search, every record view): the
-audit chain's head update and event insert. Through SQLAlchemy's execution layer each
-costs ~18 µs of Python before the database sees it, against ~1-3 µs for the database's
-own work on SQLite; on the driver's cursor that overhead goes. The statement is still
+A few statements run on every audited action (every search, every record view) or every
+transaction: the audit chain's head update and event insert, the page of search hits,
+the active policy version. Through SQLAlchemy's execution layer each costs ~18 µs of
+Python before the database sees it, against ~1-3 µs for the database's own work on
+SQLite; on the driver's cursor that overhead goes. The statement is still
 written once as a SQLAlchemy expression and compiled per dialect, so the SQL text and
 its parameter style (``?`` for sqlite3, ``%(name)s`` for psycopg) come from SQLAlchemy.
 
 Only for statements whose parameters need no type processing (integers and strings):
-values go to the driver exactly as given.
+values go to the driver exactly as given, and rows come back as the driver returns them
+(the caller decodes what the driver leaves as text, e.g. sqlite3's JSON and times).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 
 class _Compiled:
-    __slots__ = ("columns", "defaults", "order", "sql")
+    __slots__ = ("defaults", "order", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -33,8 +35,6 @@ class _Compiled:
         # parameters with their value; the caller's parameters are added to them.
         self.defaults: dict[str, Any] = dict(compiled.params)
         self.order: tuple[str, ...] | None = tuple(compiled.positiontup or ()) if compiled.positional else None
-        selected = getattr(statement, "selected_columns", None)
-        self.columns: tuple[str, ...] = tuple(str(c.key) for c in selected) if selected is not None else ()
 
     def arguments(self, params: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         merged = {**self.defaults, **params} if self.defaults else params
@@ -67,10 +67,6 @@ class DriverStatement:
             return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
-
-    def columns(self, conn: Connection) -> tuple[str, ...]:
-        """The names of the columns a query returns, in order."""
-        return self._for(conn).columns
 
     def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per parameter set in ``rows``."""
