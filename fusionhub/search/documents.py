@@ -267,21 +267,23 @@ def _add_name(doc: SearchDocument, prop: str, value: str, lookup_only: bool = Fa
         for token in tokens:
             doc.add("p_all", *phonetic_keys(token))
     if prop == "firstName":
-        _name_part(doc, "first", tokens)
+        _name_part(doc, "first", tokens, lookup_only)
     elif prop == "lastName":
-        _name_part(doc, "last", tokens)
+        _name_part(doc, "last", tokens, lookup_only)
     elif prop == "middleName":
-        _name_part(doc, "middle", tokens)
+        _name_part(doc, "middle", tokens, lookup_only)
     elif prop in ("name", "alias"):
         parts = parse_name(value)
-        _name_part(doc, "first", name_tokens(parts.first or ""))
-        _name_part(doc, "middle", name_tokens(parts.middle or ""))
-        _name_part(doc, "last", name_tokens(parts.last or ""))
+        _name_part(doc, "first", name_tokens(parts.first or ""), lookup_only)
+        _name_part(doc, "middle", name_tokens(parts.middle or ""), lookup_only)
+        _name_part(doc, "last", name_tokens(parts.last or ""), lookup_only)
 
 
-def _name_part(doc: SearchDocument, part: str, tokens: Iterable[str]) -> None:
+def _name_part(doc: SearchDocument, part: str, tokens: Iterable[str], lookup_only: bool = False) -> None:
+    # An explanation compares tokens and works out their phonetic codes itself (explain.token_match).
     for token in tokens:
         doc.add(f"n_{part}", token)
-        doc.add(f"p_{part}", *phonetic_keys(token))
+        if not lookup_only:
+            doc.add(f"p_{part}", *phonetic_keys(token))
         if part == "middle":
             doc.add("n_minit", token[:1])

@@ -36,11 +36,14 @@ def fuzzy_distance(token: str) -> int:
     return 2
 
 
-def phonetic_keys(token: str) -> list[str]:
-    """Phonetic codes of one folded name token, prefixed by the algorithm."""
+@lru_cache(maxsize=1 << 16)
+def phonetic_keys(token: str) -> tuple[str, ...]:
+    """Phonetic codes of one folded name token, prefixed by the algorithm.
+
+    Kept per token (names recur: indexing, queries and every explained hit ask again)."""
     letters = "".join(ch for ch in token if ch.isalpha())
     if len(letters) < 2:
-        return []
+        return ()
     keys = []
     metaphone = jellyfish.metaphone(letters)
     if metaphone:
@@ -48,7 +51,7 @@ def phonetic_keys(token: str) -> list[str]:
     nysiis = jellyfish.nysiis(letters)
     if nysiis:
         keys.append("n:" + nysiis)
-    return keys
+    return tuple(keys)
 
 
 @dataclass

@@ -162,7 +162,7 @@ class Compiler:
             ways.append(self.score(Query.fuzzy_term_query(self.schema, field, token, distance), FUZZY))
         keys = phonetic_keys(token)
         if keys:
-            ways.append(self.score(self.one_of(phon, keys), PHONETIC))
+            ways.append(self.score(self.one_of(phon, list(keys)), PHONETIC))
         if part == "middle":
             ways.append(self.score(self.term("n_minit", token[0]), INITIAL - 1))
         return self.any_of(ways)

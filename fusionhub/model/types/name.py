@@ -8,6 +8,7 @@ them; the ``name`` type stores the collapsed original and gives comparison keys.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,13 @@ def parse_name(raw: str, form: str = "natural") -> NameParts:
 
 def name_tokens(value: str) -> list[str]:
     """Folded tokens of a name; hyphenated and two-part surnames give each part too."""
+    return list(_name_tokens(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _name_tokens(value: str) -> tuple[str, ...]:
+    # Kept per name (at most 200 characters each): the same names are indexed, asked
+    # for and explained over and over.
     folded = fold(value).replace(",", " ").replace(".", " ")
     tokens: list[str] = []
     for token in folded.split():
@@ -85,7 +93,7 @@ def name_tokens(value: str) -> list[str]:
         tokens.append(token.replace("'", ""))
         if "-" in token:
             tokens.extend(p for p in token.split("-") if p)
-    return tokens
+    return tuple(tokens)
 
 
 class NameType(PropertyType):
