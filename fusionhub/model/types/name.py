@@ -8,8 +8,8 @@ them; the ``name`` type stores the collapsed original and gives comparison keys.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from fusionhub.model.types.base import InvalidValue, PropertyType, collapse, fold
