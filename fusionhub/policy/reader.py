@@ -21,6 +21,7 @@ from fusionhub.policy.decision import RecordFacts, decide_read, record_filter
 from fusionhub.policy.rules import load_policy
 from fusionhub.store import Store
 from fusionhub.store import tables as t
+from fusionhub.store.driver import DriverQuery
 
 
 class AccessDenied(Exception):
@@ -145,14 +146,11 @@ class RecordReader:
 
     def get(self, record_id: int, *, ip: str | None = None) -> RecordView:
         """One record, with its versions. Requires a purpose; audited whether shown or refused."""
-        from fusionhub.policy.redress import open_disputes
-
         purpose = self._purpose_or_audit(f"record:{record_id}", {"record_id": record_id}, ip)
         refusal: AccessDenied | None = None
         versions: list[dict[str, Any]] = []
-        disputed, basis = False, None
         with self.store.begin() as conn:
-            row = conn.execute(_record_query(), {"record_id": record_id}).first()
+            row = _record_query().first(conn, {"record_id": record_id})
             if row is None:
                 refusal = NotFound(f"no record {record_id} that you may see")
                 reason = "no such record"
@@ -184,10 +182,8 @@ class RecordReader:
                         "validity": v.validity,
                         "payload": v.payload,
                     }
-                    for v in conn.execute(_versions_query(), {"record_id": record_id})
+                    for v in _versions_query().rows(conn, {"record_id": record_id})
                 ]
-                disputed = open_disputes(conn, record_id) > 0
-                basis = conn.execute(_predicate_query(), {"record_id": record_id}).first()
                 # The event last: from here the audit head stays locked until the commit,
                 # so the reads above do not hold up every other audited request.
                 record_event(
@@ -197,15 +193,15 @@ class RecordReader:
             raise refusal
         assert row is not None
         view = _view(row, versions)
-        view.disputed = disputed
-        if basis is not None:
+        view.disputed = row.open_disputes > 0
+        if row.predicate_of is not None:
             view.predicate = {
-                "criminal_activity": basis.criminal_activity,
-                "basis": basis.basis,
-                "protected_activity": basis.protected_activity,
-                "nexus": basis.nexus,
-                "submitted_by": basis.submitted_by,
-                "submitted_at": str(basis.submitted_at),
+                "criminal_activity": row.criminal_activity,
+                "basis": row.basis,
+                "protected_activity": row.protected_activity,
+                "nexus": row.nexus,
+                "submitted_by": row.submitted_by,
+                "submitted_at": str(row.submitted_at),
             }
         return view
 
@@ -285,30 +281,49 @@ class RecordReader:
             )
 
 
-# The statements of a record view, built once: a view runs them inside the writer's
-# lock (SQLite) or the audit head's row lock, so composing them each time was paid there.
+# The statements of a record view, built once and run on the driver's cursor: a view runs
+# them inside the writer's lock (SQLite) or the audit head's row lock, where SQLAlchemy's
+# execution and result layers cost several times the database's own work.
 @lru_cache(maxsize=1)
-def _record_query() -> Any:
+def _record_query() -> DriverQuery:
+    """The record with its source, agency, open disputes and criminal predicate (if any)."""
+    from fusionhub.store import policy_tables as pt
+
     r, s, a = t.record.c, t.source.c, t.agency.c
-    return (
-        select(t.record, s.name.label("source_name"), s.system, s.sharing_terms, a.code.label("agency_code"))
+    rr, cp = pt.redress_request.c, pt.criminal_predicate.c
+    open_disputes = (
+        select(func.count())
+        .select_from(pt.redress_request)
+        .where(rr.record_id == r.id, rr.status == "open")
+        .scalar_subquery()
+    )
+    return DriverQuery(
+        select(
+            t.record,
+            s.name.label("source_name"),
+            s.system,
+            s.sharing_terms,
+            a.code.label("agency_code"),
+            open_disputes.label("open_disputes"),
+            cp.record_id.label("predicate_of"),
+            cp.criminal_activity,
+            cp.basis,
+            cp.protected_activity,
+            cp.nexus,
+            cp.submitted_by,
+            cp.submitted_at,
+        )
         .join(t.source, s.id == r.source_id)
         .join(t.agency, a.id == r.agency_id)
+        .outerjoin(pt.criminal_predicate, cp.record_id == r.id)
         .where(r.id == bindparam("record_id"))
     )
 
 
 @lru_cache(maxsize=1)
-def _versions_query() -> Any:
+def _versions_query() -> DriverQuery:
     v = t.record_version.c
-    return select(t.record_version).where(v.record_id == bindparam("record_id")).order_by(v.version)
-
-
-@lru_cache(maxsize=1)
-def _predicate_query() -> Any:
-    from fusionhub.store import policy_tables as pt
-
-    return select(pt.criminal_predicate).where(pt.criminal_predicate.c.record_id == bindparam("record_id"))
+    return DriverQuery(select(t.record_version).where(v.record_id == bindparam("record_id")).order_by(v.version))
 
 
 def _view(row: Any, versions: list[dict[str, Any]]) -> RecordView:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from fusionhub.model.types import InvalidValue
 from fusionhub.policy.actor import Actor
@@ -262,17 +262,6 @@ def list_requests(store: Store, actor: Actor, status: str | None = "open") -> li
 
 
 # Built once: every record view asks it.
-_OPEN_DISPUTES = (
-    select(func.count())
-    .select_from(pt.redress_request)
-    .where(pt.redress_request.c.record_id == bindparam("record_id"), pt.redress_request.c.status == "open")
-)
-
-
-def open_disputes(conn: Connection, record_id: int) -> int:
-    return int(conn.execute(_OPEN_DISPUTES, {"record_id": record_id}).scalar_one())
-
-
 def correction_notices(store: Store, record_id: int | None = None) -> list[dict[str, Any]]:
     c = pt.correction_notice.c
     stmt = select(pt.correction_notice).order_by(c.id)

@@ -9,16 +9,19 @@ written once as a SQLAlchemy expression and compiled per dialect, so the SQL tex
 its parameter style (``?`` for sqlite3, ``%(name)s`` for psycopg) come from SQLAlchemy.
 
 Only for statements whose parameters need no type processing (integers and strings):
-values go to the driver exactly as given, and rows come back as the driver returns them
-(the caller decodes what the driver leaves as text, e.g. sqlite3's JSON and times).
+values go to the driver exactly as given. Rows come back as the driver returns them;
+:class:`DriverQuery` also decodes what the driver leaves as text (sqlite3's JSON and
+date-times) into what SQLAlchemy's result layer would have given.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import JSON, Connection, Date, DateTime, Dialect, Select
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -78,3 +81,43 @@ class DriverStatement:
             cursor.executemany(compiled.sql, [compiled.arguments(row) for row in rows])  # type: ignore[arg-type]
         finally:
             cursor.close()
+
+
+class DriverQuery(DriverStatement):
+    """A ``SELECT`` run on the driver's cursor whose rows read as SQLAlchemy's would.
+
+    Rows are named tuples under the statement's column keys; JSON columns are decoded
+    and date-times parsed where the driver returns text (sqlite3 does, psycopg does
+    not), with the store's own JSON reader.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        super().__init__(statement)
+        columns = list(statement.selected_columns)
+        self.row_type = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
+        self._json = tuple(i for i, c in enumerate(columns) if isinstance(c.type, JSON))
+        self._datetimes = tuple(i for i, c in enumerate(columns) if isinstance(c.type, DateTime))
+        self._dates = tuple(i for i, c in enumerate(columns) if isinstance(c.type, Date))
+
+    def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
+        from fusionhub.store.store import json_loads
+
+        found = []
+        for raw in self.execute(conn, params):
+            values = list(raw)
+            for i in self._json:
+                if isinstance(values[i], str | bytes):
+                    values[i] = json_loads(values[i])
+            for i in self._datetimes:
+                if isinstance(values[i], str):
+                    values[i] = datetime.fromisoformat(values[i])
+            for i in self._dates:
+                if isinstance(values[i], str):
+                    values[i] = date.fromisoformat(values[i])
+            found.append(self.row_type(*values))
+        return found
+
+    def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        """The first row, or None."""
+        rows = self.rows(conn, params)
+        return rows[0] if rows else None
