@@ -151,17 +151,27 @@ def _provenance(doc: SearchDocument, row: RecordRow) -> None:
     doc.add("handling", *handling)
     doc.add("terms", *terms)
     doc.add("status", row.status)
-    doc.add("caveat", f"TLP:{row.tlp}", *handling)
+    doc.add("caveat", *caveat_values(row.tlp, handling))
     occurred = epoch_seconds(row.occurred_at)
     received = epoch_seconds(row.received_at)
     doc.add("occurred", occurred)
     doc.add("received", received)
-    when = row.occurred_at[:4] if row.occurred_at and row.occurred_at[:4].isdigit() else None
-    year = int(when) if when else row.received_at.year
+    year = facet_year(row.occurred_at, row.received_at)
     doc.add("year", year)
     # Every single-valued facet of the document in one value, so one counting pass over
     # the hits gives all of them (see TantivyEngine.facets).
     doc.add("facet_key", facet_key(row.agency, row.source, doc.entity_type, year, row.record_class, row.tlp))
+
+
+def facet_year(occurred_at: str | None, received_at: datetime) -> int:
+    """The year a record is counted under: its event's, else the year it was received."""
+    when = occurred_at[:4] if occurred_at and occurred_at[:4].isdigit() else None
+    return int(when) if when else received_at.year
+
+
+def caveat_values(tlp: str, handling: list[str]) -> list[str]:
+    """The caveat facet's values of a record: its TLP and each handling mark."""
+    return [f"TLP:{tlp}", *handling]
 
 
 #: Separates the parts of a facet key (a control character: no code or name holds it).

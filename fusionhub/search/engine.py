@@ -9,6 +9,7 @@ actor may not see.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -20,6 +21,13 @@ from fusionhub.search.query import Node
 #: Facets every search can count, by the document field that holds them.
 FACETS = ("agency", "source", "entity_type", "year", "caveat", "record_class")
 SORTS = ("relevance", "occurred", "-occurred", "received", "-received")
+#: Values shown per facet.
+FACET_SIZE = 50
+
+
+def top_buckets(counts: Counter[str]) -> list[tuple[str, int]]:
+    """The FACET_SIZE most frequent values, most frequent first (ties by value)."""
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:FACET_SIZE]
 
 
 class IndexBusy(Exception):
@@ -38,6 +46,9 @@ class EngineResult:
     total: int
     hits: list[EngineHit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    #: The page holds every match (first page, total <= hits): with ``facets`` asked,
+    #: the engine leaves their counting to the caller, who reads the page's records.
+    whole: bool = False
 
 
 class IndexWriterSession(Protocol):
@@ -70,6 +81,9 @@ class SearchEngine(Protocol):
         sort: str = "relevance",
         facets: bool = False,
     ) -> EngineResult:
-        """Hits, total and facet counts of ``node`` among the documents ``actor`` may read."""
+        """Hits, total and facet counts of ``node`` among the documents ``actor`` may read.
+
+        When the page holds every match, ``whole`` is set and the facets are left
+        empty: the caller counts them over the page's records (no second pass)."""
 
     def stats(self) -> dict[str, object]: ...

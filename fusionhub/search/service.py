@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -24,8 +25,8 @@ from fusionhub.policy.decision import record_filter
 from fusionhub.policy.reader import check_purpose
 from fusionhub.policy.rules import load_policy
 from fusionhub.search.audit import record_search
-from fusionhub.search.documents import SearchDocument, add_entity
-from fusionhub.search.engine import SORTS, EngineResult
+from fusionhub.search.documents import SearchDocument, add_entity, caveat_values, facet_year
+from fusionhub.search.engine import FACETS, SORTS, EngineResult, top_buckets
 from fusionhub.search.explain import explain
 from fusionhub.search.follower import catch_up, engine_for
 from fusionhub.search.query import BirthDate, Box, Key, Name, Plate, QuerySyntaxError, Radius, leaves, parse
@@ -162,6 +163,8 @@ def search(
         rows = _page_rows(conn, actor, found)
         shown = [hit.record_id for hit in found.hits if hit.record_id in rows]
         record_search(conn, actor, purpose, query, found.total, shown)
+    if found.whole:
+        found.facets = _page_facets(found, rows)
     hits = _compose_hits(engine, node, found, rows)
     result = SearchResult(
         query=query,
@@ -271,6 +274,27 @@ def _page_rows(conn: Connection, actor: Actor, found: EngineResult) -> dict[int,
     padded = ids + [ids[-1]] * (slots - len(ids))  # the spare slots repeat an id
     rows = statement.execute(conn, {f"id{n}": value for n, value in enumerate(padded)})
     return {row.id: row for row in map(_page_row, rows)}
+
+
+def _page_facets(found: EngineResult, rows: dict[int, PageRow]) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts of a page that holds every match, from its records' rows.
+
+    The same values the index keeps per document (``documents._provenance``), so the
+    counts equal a count over the query (``test_policy_counts``)."""
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    for hit in found.hits:
+        row = rows.get(hit.record_id)
+        if row is None:  # changed since it was indexed, and no longer readable
+            continue
+        entities = (row.payload or {}).get("entities", [])
+        entity = entities[hit.entity_index] if hit.entity_index < len(entities) else {}
+        counts["agency"][row.agency_code] += 1
+        counts["source"][row.source_name] += 1
+        counts["entity_type"][str(entity.get("schema", "Thing"))] += 1
+        counts["year"][str(facet_year(row.occurred_at, row.received_at))] += 1
+        counts["record_class"][row.record_class] += 1
+        counts["caveat"].update(caveat_values(row.tlp, [h for h in row.handling.split(",") if h]))
+    return {name: top_buckets(counts[name]) for name in FACETS}
 
 
 def _compose_hits(engine: Any, node: Any, found: EngineResult, rows: dict[int, PageRow]) -> list[SearchHit]:
