@@ -152,17 +152,18 @@ class Compiler:
             if part == "middle":
                 return self.score(self.term(target, token), INITIAL)
             return self.score(Query.regex_query(self.schema, field, re.escape(token) + ".*"), INITIAL)
+        # One level of alternatives, each term scored by its kind of match: the best
+        # match scores (the same as a union per kind inside the disjunction, which cost
+        # a name search ~10% more in nested unions).
         ways = [self.score(self.term(field, token), EXACT)]
         if nicknames and part in ("all", "first"):
-            variants = sorted(self.nicknames.expand(token))
-            if variants:
-                ways.append(self.score(self.one_of(field, variants), NICKNAME))
+            ways += [
+                self.score(self.term(field, variant), NICKNAME) for variant in sorted(self.nicknames.expand(token))
+            ]
         distance = fuzzy_distance(token)
         if distance:
             ways.append(self.score(Query.fuzzy_term_query(self.schema, field, token, distance), FUZZY))
-        keys = phonetic_keys(token)
-        if keys:
-            ways.append(self.score(self.one_of(phon, list(keys)), PHONETIC))
+        ways += [self.score(self.term(phon, key), PHONETIC) for key in phonetic_keys(token)]
         if part == "middle":
             ways.append(self.score(self.term("n_minit", token[0]), INITIAL - 1))
         return self.any_of(ways)
