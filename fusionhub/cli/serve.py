@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import socket
+import time
+from typing import Any
 
 import typer
 
@@ -31,7 +37,7 @@ def serve(
     typer.echo(f"FusionHub on http://{host}:{port}/  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
     # uvloop and httptools when installed (they are dependencies): uvicorn's pure-Python
     # HTTP parser and event loop cost about as much CPU per request as a record view.
-    options = {
+    options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": "info",
@@ -44,23 +50,104 @@ def serve(
     if processes == 1:
         uvicorn.run(create_app(store, import_workers=workers), **options)  # type: ignore[arg-type]
         return
-    # Each process builds its own app (uvicorn starts them afresh) over the same store
-    # and search index: the index is opened by each, written by whichever indexes a
-    # change first (tantivy's writer lock), and re-read by the others before a search
-    # (see fusionhub.search.service); import progress is shared through files.
+    # Each process builds its own app (started afresh) over the same store and search
+    # index: the index is opened by each, written by whichever indexes a change first
+    # (tantivy's writer lock), and re-read by the others before a search (see
+    # fusionhub.search.service); import progress is shared through files.
     os.environ["FUSIONHUB_STORE"] = store.url
     os.environ["FUSIONHUB_DATA"] = str(store.data_dir)
     os.environ["FUSIONHUB_IMPORT_WORKERS"] = str(workers)
-    # uvicorn kills a process that does not answer its health check within the timeout
-    # (5 s by default); starting up (imports, the index, the model) on a busy machine
-    # took longer, and the processes were killed and restarted in a loop.
-    uvicorn.run(
-        "fusionhub.api.app:app_from_env",
-        factory=True,
-        workers=processes,
-        timeout_worker_healthcheck=60,
-        **options,  # type: ignore[arg-type]
-    )
+    if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - not Linux or a BSD
+        uvicorn.run(
+            "fusionhub.api.app:app_from_env",
+            factory=True,
+            workers=processes,
+            timeout_worker_healthcheck=60,
+            **options,  # type: ignore[arg-type]
+        )
+        return
+    raise typer.Exit(ServerProcesses(options, processes).run())
+
+
+class ServerProcesses:
+    """N server processes, each with its own listening socket on the port (``SO_REUSEPORT``).
+
+    With one socket shared by every process (uvicorn's ``workers``), whichever process
+    was awake accepted the waiting connections together: 50 keep-alive clients split
+    34/16 or 38/12, and one process queued requests while the other idled. With a
+    socket each, the kernel spreads new connections over the processes by their
+    addresses. A process that dies is started again; one that fails within
+    ``STARTUP_SECONDS`` of starting stops the server (a bind error would loop forever).
+    """
+
+    STARTUP_SECONDS = 10.0
+
+    def __init__(self, options: dict[str, Any], count: int) -> None:
+        self.options = options
+        self.count = count
+        self.context = multiprocessing.get_context("spawn")
+        self.stopping = False
+
+    def run(self) -> int:
+        host, port = self.options["host"], self.options["port"]
+        try:
+            # Refuse a port another server listens on (a socket of ours would otherwise
+            # join that server's group if it too used SO_REUSEPORT).
+            with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((host, port))
+        except OSError as exc:
+            typer.echo(f"cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+            return 1
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._stop)
+        started = [self._start() for _ in range(self.count)]
+        status = 0
+        while not self.stopping:
+            multiprocessing.connection.wait([p.sentinel for p, _ in started], timeout=0.5)
+            for n, (process, since) in enumerate(started):
+                if self.stopping or process.is_alive():
+                    continue
+                if time.monotonic() - since < self.STARTUP_SECONDS and process.exitcode != 0:
+                    typer.echo(f"server process {process.pid} failed on start (exit {process.exitcode})", err=True)
+                    self.stopping, status = True, 1
+                    break
+                typer.echo(f"server process {process.pid} ended (exit {process.exitcode}); starting another", err=True)
+                started[n] = self._start()
+        for process, _ in started:
+            if process.is_alive():
+                process.terminate()  # uvicorn finishes the requests in flight, then exits
+        for process, _ in started:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        return status
+
+    def _start(self) -> tuple[multiprocessing.process.BaseProcess, float]:
+        process = self.context.Process(target=serve_process, args=(self.options,), daemon=False)
+        process.start()
+        return process, time.monotonic()
+
+    def _stop(self, _signum: int, _frame: Any) -> None:
+        self.stopping = True
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def serve_process(options: dict[str, Any]) -> None:
+    """One server process of ``ServerProcesses``: its own socket in the port's group."""
+    import uvicorn
+
+    sock = socket.socket(_family(options["host"]), socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((options["host"], options["port"]))
+    sock.listen(2048)
+    config = uvicorn.Config("fusionhub.api.app:app_from_env", factory=True, **options)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def register(app: typer.Typer) -> None:
