@@ -22,6 +22,7 @@ from fusionhub.policy.rules import load_policy
 from fusionhub.store import Store
 from fusionhub.store import tables as t
 from fusionhub.store.driver import DriverQuery
+from fusionhub.store.store import json_loads
 
 
 class AccessDenied(Exception):
@@ -148,15 +149,25 @@ class RecordReader:
         """One record, with its versions. Requires a purpose; audited whether shown or refused."""
         purpose = self._purpose_or_audit(f"record:{record_id}", {"record_id": record_id}, ip)
         refusal: AccessDenied | None = None
-        versions: list[dict[str, Any]] = []
+        record_query, versions_query = _record_query(), _versions_query()
+        raw_versions: list[tuple[Any, ...]] = []
         with self.store.begin() as conn:
-            row = _record_query().first(conn, {"record_id": record_id})
-            if row is None:
+            # Rows are decoded (payload JSON, times) after the commit: this transaction
+            # holds the store's write lock until then.
+            found = record_query.execute(conn, {"record_id": record_id})
+            if not found:
                 refusal = NotFound(f"no record {record_id} that you may see")
                 reason = "no such record"
             else:
+                undecoded = record_query.row_type(*found[0])
+                terms = undecoded.sharing_terms
                 facts = RecordFacts(
-                    row.agency_id, row.record_class, row.tlp, row.handling, row.status, row.sharing_terms or {}
+                    undecoded.agency_id,
+                    undecoded.record_class,
+                    undecoded.tlp,
+                    undecoded.handling,
+                    undecoded.status,
+                    (json_loads(terms) if isinstance(terms, str | bytes) else terms) or {},
                 )
                 verdict = decide_read(self.actor, facts)
                 reason = f"{verdict.rule}: {verdict.reason}"
@@ -171,19 +182,7 @@ class RecordReader:
                     conn, self.actor, "record.view.denied", f"record:{record_id}", {"reason": reason}, purpose, ip
                 )
             else:
-                versions = [
-                    {
-                        "version": v.version,
-                        "batch_id": v.batch_id,
-                        "received_at": v.received_at.isoformat(),
-                        "superseded_at": v.superseded_at.isoformat(),
-                        "status": v.status,
-                        "reliability": v.reliability,
-                        "validity": v.validity,
-                        "payload": v.payload,
-                    }
-                    for v in _versions_query().rows(conn, {"record_id": record_id})
-                ]
+                raw_versions = versions_query.execute(conn, {"record_id": record_id})
                 # The event last: from here the audit head stays locked until the commit,
                 # so the reads above do not hold up every other audited request.
                 record_event(
@@ -191,7 +190,20 @@ class RecordReader:
                 )
         if refusal is not None:
             raise refusal
-        assert row is not None
+        row = record_query.decode(found[0])
+        versions = [
+            {
+                "version": v.version,
+                "batch_id": v.batch_id,
+                "received_at": v.received_at.isoformat(),
+                "superseded_at": v.superseded_at.isoformat(),
+                "status": v.status,
+                "reliability": v.reliability,
+                "validity": v.validity,
+                "payload": v.payload,
+            }
+            for v in map(versions_query.decode, raw_versions)
+        ]
         view = _view(row, versions)
         view.disputed = row.open_disputes > 0
         if row.predicate_of is not None:

@@ -160,9 +160,12 @@ def search(
     # The hits are composed after the commit, from the rows read: the transaction holds
     # the store's write lock, and explaining a page of matches is most of the work.
     with store.begin() as conn:
-        rows = _page_rows(conn, actor, found)
-        shown = [hit.record_id for hit in found.hits if hit.record_id in rows]
+        page = _read_page(conn, actor, found)
+        readable = {values[0] for values in page}
+        shown = [hit.record_id for hit in found.hits if hit.record_id in readable]
         record_search(conn, actor, purpose, query, found.total, shown)
+    # Decoded after the commit (payload JSON, times), out of the store's write lock.
+    rows = _page_rows(page)
     if found.whole:
         found.facets = _page_facets(found, rows)
     hits = _compose_hits(engine, node, found, rows)
@@ -264,16 +267,20 @@ def _page_row(values: tuple[Any, ...]) -> PageRow:
     return row._replace(payload=payload, received_at=received)
 
 
-def _page_rows(conn: Connection, actor: Actor, found: EngineResult) -> dict[int, PageRow]:
-    """The rows of the page's records that ``actor`` may read, by id (one query)."""
+def _read_page(conn: Connection, actor: Actor, found: EngineResult) -> list[tuple[Any, ...]]:
+    """The rows of the page's records that ``actor`` may read, as the driver returns them (one query)."""
     if not found.hits:
-        return {}
+        return []
     ids = sorted({hit.record_id for hit in found.hits})
     slots = _page_slots(len(ids))
     statement = _page_statement(conn.dialect, actor, slots)
     padded = ids + [ids[-1]] * (slots - len(ids))  # the spare slots repeat an id
-    rows = statement.execute(conn, {f"id{n}": value for n, value in enumerate(padded)})
-    return {row.id: row for row in map(_page_row, rows)}
+    return statement.execute(conn, {f"id{n}": value for n, value in enumerate(padded)})
+
+
+def _page_rows(page: list[tuple[Any, ...]]) -> dict[int, PageRow]:
+    """The page's rows decoded, by record id."""
+    return {row.id: row for row in map(_page_row, page)}
 
 
 def _page_facets(found: EngineResult, rows: dict[int, PageRow]) -> dict[str, list[tuple[str, int]]]:

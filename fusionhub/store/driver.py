@@ -94,30 +94,27 @@ class DriverQuery(DriverStatement):
     def __init__(self, statement: Select[Any]) -> None:
         super().__init__(statement)
         columns = list(statement.selected_columns)
-        self.row_type = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
+        self.row_type: Any = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
         self._json = tuple(i for i, c in enumerate(columns) if isinstance(c.type, JSON))
         self._datetimes = tuple(i for i, c in enumerate(columns) if isinstance(c.type, DateTime))
         self._dates = tuple(i for i, c in enumerate(columns) if isinstance(c.type, Date))
 
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
+        return [self.decode(raw) for raw in self.execute(conn, params)]
+
+    def decode(self, raw: Sequence[Any]) -> Any:
+        """A row as the driver returned it (``execute``), decoded. Decoding can wait
+        until after the commit: a transaction that writes holds the store's write lock."""
         from fusionhub.store.store import json_loads
 
-        found = []
-        for raw in self.execute(conn, params):
-            values = list(raw)
-            for i in self._json:
-                if isinstance(values[i], str | bytes):
-                    values[i] = json_loads(values[i])
-            for i in self._datetimes:
-                if isinstance(values[i], str):
-                    values[i] = datetime.fromisoformat(values[i])
-            for i in self._dates:
-                if isinstance(values[i], str):
-                    values[i] = date.fromisoformat(values[i])
-            found.append(self.row_type(*values))
-        return found
-
-    def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
-        """The first row, or None."""
-        rows = self.rows(conn, params)
-        return rows[0] if rows else None
+        values = list(raw)
+        for i in self._json:
+            if isinstance(values[i], str | bytes):
+                values[i] = json_loads(values[i])
+        for i in self._datetimes:
+            if isinstance(values[i], str):
+                values[i] = datetime.fromisoformat(values[i])
+        for i in self._dates:
+            if isinstance(values[i], str):
+                values[i] = date.fromisoformat(values[i])
+        return self.row_type(*values)
