@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from fusionhub.api import errors, routes
+from fusionhub.api import errors, fast_reads, routes
 from fusionhub.api.deps import SessionCache
 from fusionhub.api.jobs import ImportJobs
 from fusionhub.api.middleware import DEFAULT_BODY_LIMIT, BodySizeLimit, SecurityHeaders
@@ -101,6 +101,7 @@ def create_app(
     app.state.imports = jobs
     app.state.sessions = SessionCache()
     app.include_router(api_router())
+    fast_reads.install(app.router.routes)
 
     from fusionhub.web import pages
 

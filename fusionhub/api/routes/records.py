@@ -79,5 +79,10 @@ async def get_record(
 
     Needs a stated purpose (``purpose`` or the ``X-Purpose`` header); the view is audited.
     """
-    view = await run_read(request, reader(store, actor, purpose, x_purpose).get, record_id, ip=client_ip(request))
+    return await record_response(request, actor, store, record_id, purpose or x_purpose)
+
+
+async def record_response(request: Request, actor: Any, store: Any, record_id: int, purpose: str | None) -> Response:
+    """The work of ``GET /records/{record_id}`` once its parameters are valid (also ``fusionhub.api.fast_reads``)."""
+    view = await run_read(request, RecordReader(store, actor, purpose).get, record_id, ip=client_ip(request))
     return json_response(view.to_json())

@@ -33,10 +33,15 @@ async def run_search(
 
     Audited with the stated purpose and the records shown.
     """
+    return await search_response(request, actor, store, q, sort, limit, cursor, purpose or x_purpose)
+
+
+async def search_response(
+    request: Request, actor: Any, store: Any, q: str, sort: str, limit: int, cursor: str | None, purpose: str | None
+) -> Response:
+    """The work of ``GET /search`` once its parameters are valid (also ``fusionhub.api.fast_reads``)."""
     offset = decode_int_cursor(cursor) or 0
-    result = await run_read(
-        request, search, store, actor, q, purpose or x_purpose, limit=limit, offset=offset, sort=sort
-    )
+    result = await run_read(request, search, store, actor, q, purpose, limit=limit, offset=offset, sort=sort)
     body: dict[str, Any] = result.to_json()
     body["next_cursor"] = encode_cursor(offset + limit) if offset + limit < result.total else None
     return json_response(body)
