@@ -209,11 +209,13 @@ class Store:
         once the transaction has committed and its locks are released; not on rollback.
         """
         hooks: dict[str, Callable[[], None]] = {}
-        with self.writers.turn() if self.writers is not None else nullcontext(), self.engine.connect() as connection:
+        # The connection is taken from the pool and given back outside the writers'
+        # queue: only the transaction holds the write lock.
+        with self.engine.connect() as connection:
             connection.info["writer"] = self.writers is not None
             connection.info[AFTER_COMMIT] = {}
             try:
-                with connection.begin():
+                with self.writers.turn() if self.writers is not None else nullcontext(), connection.begin():
                     yield connection
             finally:
                 connection.info.pop("writer", None)
