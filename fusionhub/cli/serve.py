@@ -7,6 +7,7 @@ import multiprocessing.connection
 import os
 import signal
 import socket
+import sys
 import time
 from typing import Any
 
@@ -76,11 +77,12 @@ class ServerProcesses:
     was awake accepted the waiting connections together: 50 keep-alive clients split
     34/16 or 38/12, and one process queued requests while the other idled. With a
     socket each, the kernel spreads new connections over the processes by their
-    addresses. A process that dies is started again; one that fails within
-    ``STARTUP_SECONDS`` of starting stops the server (a bind error would loop forever).
+    addresses. A process that ends is started again (after a pause if it lived less than
+    ``QUICK_END_SECONDS``); one that could not start (its socket, the app, the store:
+    exit status ``STARTUP_FAILURE``) stops the server rather than loop.
     """
 
-    STARTUP_SECONDS = 10.0
+    QUICK_END_SECONDS = 10.0
 
     def __init__(self, options: dict[str, Any], count: int) -> None:
         self.options = options
@@ -108,11 +110,13 @@ class ServerProcesses:
             for n, (process, since) in enumerate(started):
                 if self.stopping or process.is_alive():
                     continue
-                if time.monotonic() - since < self.STARTUP_SECONDS and process.exitcode != 0:
-                    typer.echo(f"server process {process.pid} failed on start (exit {process.exitcode})", err=True)
+                if process.exitcode == STARTUP_FAILURE:
+                    typer.echo(f"server process {process.pid} could not start; stopping", err=True)
                     self.stopping, status = True, 1
                     break
                 typer.echo(f"server process {process.pid} ended (exit {process.exitcode}); starting another", err=True)
+                if time.monotonic() - since < self.QUICK_END_SECONDS:
+                    time.sleep(1.0)  # not a hot loop if it keeps failing
                 started[n] = self._start()
         for process, _ in started:
             if process.is_alive():
@@ -137,17 +141,29 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+#: Exit status of a server process that could not start (as uvicorn's own).
+STARTUP_FAILURE = 3
+
+
 def serve_process(options: dict[str, Any]) -> None:
     """One server process of ``ServerProcesses``: its own socket in the port's group."""
     import uvicorn
 
     sock = socket.socket(_family(options["host"]), socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((options["host"], options["port"]))
-    sock.listen(2048)
-    config = uvicorn.Config("fusionhub.api.app:app_from_env", factory=True, **options)
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((options["host"], options["port"]))
+        sock.listen(2048)
+    except OSError as exc:
+        print(f"cannot listen on {options['host']}:{options['port']}: {exc.strerror or exc}", file=sys.stderr)
+        sys.exit(STARTUP_FAILURE)
+    server = uvicorn.Server(uvicorn.Config("fusionhub.api.app:app_from_env", factory=True, **options))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if not server.started:  # the app or the store failed before serving
+            sys.exit(STARTUP_FAILURE)
 
 
 def register(app: typer.Typer) -> None:

@@ -90,3 +90,69 @@ def test_a_record_imported_while_two_processes_serve_is_found_by_every_process(
         for base in (a, a, a, a, b):
             hits = client.get(f"{base}/api/v1/search", params=query).json()["hits"]
             assert [hit["caption"] for hit in hits] == ["QUARTERMAIN, WILLA"], base
+
+
+def test_a_port_another_server_listens_on_is_refused(store: Store, world: World) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)
+        port = other.getsockname()[1]
+        command = [str(FUSIONHUB), "--store", store.url, "serve", "--port", str(port), "--processes", "2"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_a_server_process_that_dies_is_replaced_and_the_port_keeps_answering(
+    store: Store, world: World, tmp_path: Path
+) -> None:
+    import psutil
+
+    with server(store, tmp_path / "s.log", processes=2) as base:
+        parent = next(
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if f"--port {base.rsplit(':', 1)[1]}" in " ".join(p.info["cmdline"] or [])
+        )
+
+        def serving() -> list[int]:
+            found = []
+            for child in parent.children():
+                try:
+                    if "spawn_main" in " ".join(child.cmdline()):
+                        found.append(child.pid)
+                except psutil.Error:  # ended (a zombie until the supervisor reaps it)
+                    pass
+            return sorted(found)
+
+        children = serving()
+        assert len(children) == 2
+        psutil.Process(children[0]).kill()
+        deadline = time.monotonic() + 120
+        while True:
+            now = serving()
+            if len(now) == 2 and children[0] not in now:
+                break
+            assert time.monotonic() < deadline, (tmp_path / "s.log").read_text()
+            time.sleep(0.2)
+        # Every connection is answered (each lands on one process's socket by its address).
+        deadline = time.monotonic() + 120
+        answered = 0
+        while answered < 20:
+            try:
+                answered += httpx.get(f"{base}/login", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, (tmp_path / "s.log").read_text()
+                time.sleep(0.2)
+        assert "ended (exit" in (tmp_path / "s.log").read_text()
+
+
+def test_a_server_process_that_cannot_listen_says_it_could_not_start() -> None:
+    from fusionhub.cli.serve import STARTUP_FAILURE, serve_process
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)
+        with pytest.raises(SystemExit) as stop:
+            serve_process({"host": "127.0.0.1", "port": other.getsockname()[1]})
+    assert stop.value.code == STARTUP_FAILURE
