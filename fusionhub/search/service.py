@@ -32,8 +32,7 @@ from fusionhub.search.follower import catch_up, engine_for
 from fusionhub.search.query import BirthDate, Box, Key, Name, Plate, QuerySyntaxError, Radius, leaves, parse
 from fusionhub.store import Store
 from fusionhub.store import tables as t
-from fusionhub.store.driver import DriverStatement
-from fusionhub.store.store import json_loads
+from fusionhub.store.driver import DriverQuery
 
 MAX_LIMIT = 500
 CATCH_UP_CHECK_SECONDS = 1.0
@@ -160,12 +159,12 @@ def search(
     # The hits are composed after the commit, from the rows read: the transaction holds
     # the store's write lock, and explaining a page of matches is most of the work.
     with store.begin() as conn:
-        page = _read_page(conn, actor, found)
+        statement, page = _read_page(conn, actor, found)
         readable = {values[0] for values in page}
         shown = [hit.record_id for hit in found.hits if hit.record_id in readable]
         record_search(conn, actor, purpose, query, found.total, shown)
     # Decoded after the commit (payload JSON, times), out of the store's write lock.
-    rows = _page_rows(page)
+    rows: dict[int, PageRow] = {row.id: row for row in map(statement.decode, page)}
     if found.whole:
         found.facets = _page_facets(found, rows)
     hits = _compose_hits(engine, node, found, rows)
@@ -190,7 +189,7 @@ def _page_slots(count: int) -> int:
     return slots
 
 
-def _page_statement(dialect: Dialect, actor: Actor, slots: int) -> DriverStatement:
+def _page_statement(dialect: Dialect, actor: Actor, slots: int) -> DriverQuery:
     """The page query for ``actor``: up to ``slots`` records by id, through the policy filter.
 
     Built once per actor, policy and page size (the filter depends on nothing else; the
@@ -203,7 +202,7 @@ def _page_statement(dialect: Dialect, actor: Actor, slots: int) -> DriverStateme
 
 
 @lru_cache(maxsize=256)
-def _page_query(dialect: Dialect, policy_sha256: str, actor: Actor, slots: int) -> DriverStatement:
+def _page_query(dialect: Dialect, policy_sha256: str, actor: Actor, slots: int) -> DriverQuery:
     r, s, a = t.record.c, t.source.c, t.agency.c
     condition: ColumnElement[bool] = record_filter(actor)
     try:
@@ -214,7 +213,7 @@ def _page_query(dialect: Dialect, policy_sha256: str, actor: Actor, slots: int) 
         condition = literal_column(f"({rendered})", Boolean)
     except CompileError:  # a value the dialect cannot write as a literal: bind it
         pass
-    return DriverStatement(
+    return DriverQuery(
         select(
             r.id,
             r.payload,
@@ -233,7 +232,8 @@ def _page_query(dialect: Dialect, policy_sha256: str, actor: Actor, slots: int) 
             a.code.label("agency_code"),
         )
         .select_from(t.record.join(t.source, s.id == r.source_id).join(t.agency, a.id == r.agency_id))
-        .where(r.id.in_([bindparam(f"id{n}") for n in range(slots)]), condition)
+        .where(r.id.in_([bindparam(f"id{n}") for n in range(slots)]), condition),
+        row_type=PageRow,
     )
 
 
@@ -255,32 +255,16 @@ class PageRow(NamedTuple):
     agency_code: str
 
 
-def _page_row(values: tuple[Any, ...]) -> PageRow:
-    """A row as the driver returns it, with the payload decoded and the receipt time a
-    datetime (psycopg returns both so already; sqlite3 returns the stored text)."""
-    row = PageRow(*values)
-    payload, received = row.payload, row.received_at
-    if isinstance(payload, str | bytes):
-        payload = json_loads(payload)
-    if isinstance(received, str):
-        received = datetime.fromisoformat(received)
-    return row._replace(payload=payload, received_at=received)
-
-
-def _read_page(conn: Connection, actor: Actor, found: EngineResult) -> list[tuple[Any, ...]]:
-    """The rows of the page's records that ``actor`` may read, as the driver returns them (one query)."""
-    if not found.hits:
-        return []
+def _read_page(conn: Connection, actor: Actor, found: EngineResult) -> tuple[DriverQuery, list[tuple[Any, ...]]]:
+    """The page's statement and the rows of the page's records that ``actor`` may read,
+    as the driver returns them (one query; ``statement.decode`` makes each a PageRow)."""
     ids = sorted({hit.record_id for hit in found.hits})
     slots = _page_slots(len(ids))
     statement = _page_statement(conn.dialect, actor, slots)
+    if not ids:
+        return statement, []
     padded = ids + [ids[-1]] * (slots - len(ids))  # the spare slots repeat an id
-    return statement.execute(conn, {f"id{n}": value for n, value in enumerate(padded)})
-
-
-def _page_rows(page: list[tuple[Any, ...]]) -> dict[int, PageRow]:
-    """The page's rows decoded, by record id."""
-    return {row.id: row for row in map(_page_row, page)}
+    return statement, statement.execute(conn, {f"id{n}": value for n, value in enumerate(padded)})
 
 
 def _page_facets(found: EngineResult, rows: dict[int, PageRow]) -> dict[str, list[tuple[str, int]]]:

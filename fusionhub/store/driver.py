@@ -91,16 +91,18 @@ class DriverQuery(DriverStatement):
     not), with the store's own JSON reader.
     """
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any], row_type: Any = None) -> None:
+        """``row_type``: a named tuple for the rows, its fields in the statement's order
+        (by default one made from the column keys)."""
         super().__init__(statement)
         columns = list(statement.selected_columns)
-        self.row_type: Any = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
+        keys = [str(column.key) for column in columns]
+        if row_type is not None and list(row_type._fields) != keys:
+            raise ValueError(f"{row_type.__name__} does not name the statement's columns in order")
+        self.row_type: Any = row_type if row_type is not None else namedtuple("Row", keys)  # type: ignore[misc]
         self._json = tuple(i for i, c in enumerate(columns) if isinstance(c.type, JSON))
         self._datetimes = tuple(i for i, c in enumerate(columns) if isinstance(c.type, DateTime))
         self._dates = tuple(i for i, c in enumerate(columns) if isinstance(c.type, Date))
-
-    def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
-        return [self.decode(raw) for raw in self.execute(conn, params)]
 
     def decode(self, raw: Sequence[Any]) -> Any:
         """A row as the driver returned it (``execute``), decoded. Decoding can wait

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from fusionhub.search.engine import EngineHit, EngineResult
-from fusionhub.search.service import _page_rows, _read_page
+from fusionhub.search.service import _read_page
 from fusionhub.store import Store
 from fusionhub.store import tables as t
 from tests import factories
@@ -23,7 +23,8 @@ def test_page_rows_equal_the_rows_sqlalchemy_reads(store: Store, put: Put) -> No
     actor = factories.user(store, "ana", "PDA")
     found = EngineResult(total=len(ids), hits=[EngineHit(i, 0, 1.0) for i in ids])
     with store.connect() as conn:
-        rows = _page_rows(_read_page(conn, actor, found))
+        statement, page = _read_page(conn, actor, found)
+        rows = {row.id: row for row in map(statement.decode, page)}
         r, s, a = t.record.c, t.source.c, t.agency.c
         expected = {
             row.id: row
