@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -26,7 +27,7 @@ from fusionhub.policy.reader import check_purpose
 from fusionhub.policy.rules import load_policy
 from fusionhub.search.audit import record_search
 from fusionhub.search.documents import SearchDocument, add_entity, caveat_values, facet_year
-from fusionhub.search.engine import FACETS, SORTS, EngineResult, top_buckets
+from fusionhub.search.engine import FACETS, SORTS, EngineHit, EngineResult, top_buckets
 from fusionhub.search.explain import explain
 from fusionhub.search.follower import catch_up, engine_for
 from fusionhub.search.query import BirthDate, Box, Key, Name, Plate, QuerySyntaxError, Radius, leaves, parse
@@ -254,6 +255,11 @@ class PageRow(NamedTuple):
     system: str
     agency_code: str
 
+    @property
+    def handling_marks(self) -> list[str]:
+        """The handling caveats beside the TLP (stored comma-joined)."""
+        return [mark for mark in self.handling.split(",") if mark]
+
 
 def _read_page(conn: Connection, actor: Actor, found: EngineResult) -> tuple[DriverQuery, list[tuple[Any, ...]]]:
     """The page's statement and the rows of the page's records that ``actor`` may read,
@@ -267,24 +273,32 @@ def _read_page(conn: Connection, actor: Actor, found: EngineResult) -> tuple[Dri
     return statement, statement.execute(conn, {f"id{n}": value for n, value in enumerate(padded)})
 
 
+def _hit_rows(
+    found: EngineResult, rows: dict[int, PageRow]
+) -> Iterator[tuple[EngineHit, PageRow, list[dict[str, Any]], dict[str, Any]]]:
+    """Each hit with its record's row, the record's entities and the hit's entity; a hit
+    whose record changed since it was indexed and is no longer readable is left out."""
+    for hit in found.hits:
+        row = rows.get(hit.record_id)
+        if row is None:
+            continue
+        entities = (row.payload or {}).get("entities", [])
+        yield hit, row, entities, entities[hit.entity_index] if hit.entity_index < len(entities) else {}
+
+
 def _page_facets(found: EngineResult, rows: dict[int, PageRow]) -> dict[str, list[tuple[str, int]]]:
     """Facet counts of a page that holds every match, from its records' rows.
 
     The same values the index keeps per document (``documents._provenance``), so the
     counts equal a count over the query (``test_policy_counts``)."""
     counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    for hit in found.hits:
-        row = rows.get(hit.record_id)
-        if row is None:  # changed since it was indexed, and no longer readable
-            continue
-        entities = (row.payload or {}).get("entities", [])
-        entity = entities[hit.entity_index] if hit.entity_index < len(entities) else {}
+    for _, row, _, entity in _hit_rows(found, rows):
         counts["agency"][row.agency_code] += 1
         counts["source"][row.source_name] += 1
         counts["entity_type"][str(entity.get("schema", "Thing"))] += 1
         counts["year"][str(facet_year(row.occurred_at, row.received_at))] += 1
         counts["record_class"][row.record_class] += 1
-        counts["caveat"].update(caveat_values(row.tlp, [h for h in row.handling.split(",") if h]))
+        counts["caveat"].update(caveat_values(row.tlp, row.handling_marks))
     return {name: top_buckets(counts[name]) for name in FACETS}
 
 
@@ -300,12 +314,7 @@ def _compose_hits(engine: Any, node: Any, found: EngineResult, rows: dict[int, P
     needs_places = any(isinstance(leaf, (Box, Radius)) for leaf, _ in clauses)
     schemata = load_model().schemata
     hits = []
-    for hit in found.hits:
-        row = rows.get(hit.record_id)
-        if row is None:  # changed since it was indexed, and no longer readable
-            continue
-        entities = (row.payload or {}).get("entities", [])
-        entity = entities[hit.entity_index] if hit.entity_index < len(entities) else {}
+    for hit, row, entities, entity in _hit_rows(found, rows):
         doc = SearchDocument(row.id, hit.entity_index, str(entity.get("schema", "")))
         if needs_values:
             add_entity(doc, _only(entity, kinds), lookup_only=True)
@@ -313,7 +322,6 @@ def _compose_hits(engine: Any, node: Any, found: EngineResult, rows: dict[int, P
                 schema = schemata.get(str(other.get("schema")))
                 if other is not entity and schema is not None and schema.is_a("Location"):
                     add_entity(doc, _only(other, kinds), as_place=True, lookup_only=True)
-        handling = [h for h in row.handling.split(",") if h]
         hits.append(
             SearchHit(
                 record_id=row.id,
@@ -333,7 +341,7 @@ def _compose_hits(engine: Any, node: Any, found: EngineResult, rows: dict[int, P
                     "reliability": row.reliability,
                     "validity": row.validity,
                     "record_class": row.record_class,
-                    "caveat": " ".join([f"TLP:{row.tlp}", *handling]),
+                    "caveat": " ".join(caveat_values(row.tlp, row.handling_marks)),
                     "status": row.status,
                 },
             )
