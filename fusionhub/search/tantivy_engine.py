@@ -71,7 +71,6 @@ FLOATS = ("lat", "lon")
 TEXTS = ("all", "address")
 ANALYZER = "folded"
 WRITER_HEAP = 256_000_000
-#: Buckets counted per facet (the most frequent values).
 #: Distinct facet keys counted in one pass before counting facet by facet instead.
 MAX_FACET_KEYS = 10_000
 
