@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,6 +28,7 @@ from fusionhub.search.names import NicknameTable, nickname_table
 from fusionhub.search.policy_filter import ReadFilter, compile_read_filter
 from fusionhub.search.query import Node
 from fusionhub.search.tantivy_query import Compiler
+from fusionhub.search.vocabulary import NameVocabulary, VocabularyView
 
 #: Bumped whenever the fields change: an index of another version is dropped and rebuilt.
 SCHEMA_VERSION = "4"
@@ -136,7 +138,7 @@ class TantivyWriter:
         if kind is not None:
             self.writer.rollback()
         self.writer.wait_merging_threads()
-        self.engine.index.reload()
+        self.engine.reload()
 
     def remove_records(self, record_ids: Iterable[int]) -> None:
         ids = list(record_ids)
@@ -176,6 +178,16 @@ class TantivyEngine:
         self.schema = build_schema()
         self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self.index.register_tokenizer(ANALYZER, _analyzer())
+        # The engine reloads its reader itself, when the index's meta.json (rewritten by
+        # every commit, of any process) changed: a reader generation is then one known
+        # state of the index, whose name terms the vocabulary lists once.
+        self.index.config_reader("Manual")
+        self._meta = self.path / "meta.json"
+        self._meta_seen: tuple[int, int, int] | None = None
+        #: Bumped by every reload: the name vocabulary is listed once per generation.
+        self.generation = 0
+        self.vocabulary = NameVocabulary()
+        self._reloading = threading.Lock()
         # Written whole or not at all: another process may be reading it.
         staged = version_file.with_name(f"{version_file.name}.{os.getpid()}.tmp")
         staged.write_text(SCHEMA_VERSION)
@@ -192,8 +204,33 @@ class TantivyEngine:
         self.checked_at = float("-inf")
         self._policies: dict[tuple[str, Actor], ReadFilter] = {}
 
+    def reload(self) -> None:
+        """Let searches see the index as last committed (by any process)."""
+        with self._reloading:
+            # Noted first: a commit landing during the reload is reloaded again next time.
+            self._meta_seen = self._meta_state()
+            self.index.reload()
+            self.generation += 1
+
+    def _meta_state(self) -> tuple[int, int, int] | None:
+        try:
+            found = os.stat(self._meta)
+        except FileNotFoundError:
+            return None
+        return found.st_ino, found.st_mtime_ns, found.st_size
+
+    def snapshot(self) -> tuple[tantivy.Searcher, VocabularyView]:
+        """A searcher of the index as last committed, and the name vocabulary as of the
+        same generation."""
+        if self._meta_state() != self._meta_seen:
+            self.reload()
+        with self._reloading:
+            generation = self.generation
+            searcher = self.index.searcher()
+        return searcher, self.vocabulary.at(searcher, generation)
+
     def cursor(self) -> int:
-        self.index.reload()
+        self.reload()
         searcher = self.index.searcher()
         found = searcher.search(Query.term_query(self.schema, "kind", "cursor", index_option="basic"), 1)
         values = searcher.fast_field_values("seq", [found.hits[0][1]]) if found.hits else [0]
@@ -228,9 +265,13 @@ class TantivyEngine:
             found = self._policies[key] = compile_read_filter(self.schema, actor)
         return found
 
-    def filtered(self, node: Node, actor: Actor) -> tantivy.Query:
+    def filtered(self, node: Node, actor: Actor, vocabulary: VocabularyView | None = None) -> tantivy.Query:
         return Query.boolean_query(
-            [(Occur.Must, self.compiler.compile(node)), (Occur.MustNot, self._marker), *self.policy(actor).clauses()]
+            [
+                (Occur.Must, self.compiler.compile(node, vocabulary)),
+                (Occur.MustNot, self._marker),
+                *self.policy(actor).clauses(),
+            ]
         )
 
     def search(
@@ -243,8 +284,8 @@ class TantivyEngine:
         sort: str = "relevance",
         facets: bool = False,
     ) -> EngineResult:
-        query = self.filtered(node, actor)
-        searcher = self.index.searcher()
+        searcher, vocabulary = self.snapshot()
+        query = self.filtered(node, actor, vocabulary)
         kwargs: dict[str, Any] = {}
         if sort != "relevance":
             kwargs["order_by_field"] = sort.lstrip("-")
@@ -312,7 +353,7 @@ class TantivyEngine:
         }
 
     def stats(self) -> dict[str, object]:
-        self.index.reload()
+        self.reload()
         searcher = self.index.searcher()
         size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
         return {
