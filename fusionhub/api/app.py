@@ -76,10 +76,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_warm_up, store)
-        follower = audit.RecordAccessFollower(store)
-        follower.start()
         yield
-        follower.stop()
         jobs.shutdown()
 
     app = FastAPI(

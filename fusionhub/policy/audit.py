@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import secrets
-import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator
@@ -34,7 +33,6 @@ from fusionhub.policy.actor import Actor
 from fusionhub.store import Store
 from fusionhub.store import policy_tables as pt
 from fusionhub.store.driver import DriverStatement
-from fusionhub.store.followers import get_cursor, set_cursor
 from fusionhub.store.store import AFTER_COMMIT
 
 log = logging.getLogger(__name__)
@@ -193,9 +191,8 @@ def record_event(
 ) -> int:
     """Append one event inside the caller's transaction; returns its sequence number.
 
-    ``details["record_ids"]`` (or ``details["record_id"]``) name the records the action
-    returned or showed; :func:`index_record_access` indexes the event under them, for
-    "who looked at this record".
+    ``details["record_ids"]`` (or ``details["record_id"]``) also index the event under
+    those records, for "who looked at this record".
     """
     config = _config_for(conn)
     username = str(clean(actor_or_username if isinstance(actor_or_username, str) else actor_or_username.username))
@@ -219,6 +216,11 @@ def record_event(
     }
     _INSERT_EVENT.execute(conn, event_row)
     _SET_HEAD.execute(conn, {"digest": digest})
+    ids = list(details.get("record_ids") or [])
+    if "record_id" in details and details["record_id"] is not None:
+        ids.append(details["record_id"])
+    if ids:
+        _INSERT_ACCESS.execute_many(conn, [{"event_id": seq, "record_id": int(i)} for i in set(ids)])
     after_commit = conn.info.get(AFTER_COMMIT)
     if after_commit is None:
         conn.info["audit_dirty"] = True  # checkpointed from the database when the connection is returned
@@ -228,87 +230,6 @@ def record_event(
     if not _POLICY_NOTED.get(conn.engine) and action != "policy.change":
         _note_policy(conn, now)
     return seq
-
-
-def accessed_records(details: dict[str, Any]) -> set[int]:
-    """The records an event's details say it returned or showed."""
-    ids = {int(i) for i in details.get("record_ids") or []}
-    if details.get("record_id") is not None:
-        ids.add(int(details["record_id"]))
-    return ids
-
-
-# -- who looked at which record ------------------------------------------------------
-#: The record-access index follows the chain: its cursor is the last event it indexed.
-ACCESS_FOLLOWER = "audit.record_access"
-#: Events indexed per transaction: the store's write lock is held for a few milliseconds.
-ACCESS_CHUNK = 500
-_EVENTS_AFTER = DriverStatement(
-    select(pt.audit_event.c.id, pt.audit_event.c.details)
-    .where(pt.audit_event.c.id > bindparam("after"))
-    .order_by(pt.audit_event.c.id)
-    .limit(bindparam("chunk"))
-)
-
-
-def index_record_access(store: Store) -> int:
-    """Index every event above the follower's cursor under the records it returned or
-    showed (``audit_record_access``); returns how many events it read.
-
-    The index is derived from the events, which hold the record ids in their hashed
-    details: a search or record view writes its event alone (the 20 rows of a page of
-    hits, each in another part of the index, were most of the pages a look wrote while
-    holding the store's write lock). The web server runs this every few seconds, and
-    every query by record runs it first, so an answer never misses a look.
-    """
-    with store.connect() as conn:  # nothing new: no write transaction
-        head = conn.execute(select(pt.audit_head.c.seq).where(pt.audit_head.c.name == "chain")).scalar()
-        if int(head or 0) <= get_cursor(conn, ACCESS_FOLLOWER):
-            return 0
-    done = 0
-    while True:
-        with store.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # One indexer at a time (SQLite's write transaction already is one);
-                # readers of the index are not blocked.
-                conn.exec_driver_sql("LOCK TABLE audit_record_access IN SHARE ROW EXCLUSIVE MODE")
-            after = get_cursor(conn, ACCESS_FOLLOWER)
-            events = _EVENTS_AFTER.execute(conn, {"after": after, "chunk": ACCESS_CHUNK})
-            if not events:
-                return done
-            rows = [
-                {"event_id": int(event_id), "record_id": record_id}
-                for event_id, details in events
-                for record_id in sorted(accessed_records(json.loads(details)))
-            ]
-            if rows:
-                _INSERT_ACCESS.execute_many(conn, rows)
-            set_cursor(conn, ACCESS_FOLLOWER, int(events[-1][0]))
-            done += len(events)
-
-
-class RecordAccessFollower:
-    """Runs :func:`index_record_access` every ``every`` seconds on a thread of its own
-    until stopped (the web server keeps one per process; the cursor keeps their work apart)."""
-
-    def __init__(self, store: Store, every: float = 2.0) -> None:
-        self.store, self.every = store, every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="audit-record-access", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                index_record_access(self.store)
-            except Exception:  # the next round, or the next query by record, catches up
-                log.exception("could not index the records of the newest audit events")
 
 
 _POLICY_NOTED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
@@ -625,7 +546,6 @@ def query(
     if user:
         stmt = stmt.where(e.username == user)
     if record_id is not None:
-        index_record_access(store)
         accessed = select(pt.audit_record_access.c.event_id).where(pt.audit_record_access.c.record_id == record_id)
         stmt = stmt.where((e.id.in_(accessed)) | (e.subject == f"record:{record_id}"))
     if subject:
