@@ -168,3 +168,21 @@ def test_a_name_indexed_later_is_found_once_the_engine_reloads(tmp_path: Path) -
     assert fresh.generation > vocabulary.generation
     assert fresh.fuzzy_terms("n_all", "jonathen", 2) == ["jonathan", "jonathon"]
     assert _found(searcher, engine.compiler.compile(node, fresh))[0] == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    terms=st.lists(st.text(alphabet="abcdeéñ'-", min_size=1, max_size=9), max_size=60, unique=True),
+    token=st.text(alphabet="abcdeéñ'-", min_size=1, max_size=9),
+    distance=st.integers(1, 2),
+)
+def test_the_character_masks_rule_out_no_term_within_reach(terms: list[str], token: str, distance: int) -> None:
+    from rapidfuzz.distance import OSA
+
+    from fusionhub.search.vocabulary import _Bucket
+
+    by_length: dict[int, _Bucket] = {}
+    for term in terms:
+        by_length.setdefault(len(term), _Bucket()).add([term])  # added one by one: masks grow
+    found = sorted(term for bucket in by_length.values() for term in bucket.near(token, distance))
+    assert found == sorted(t for t in terms if t != token and OSA.distance(token, t) <= distance)
