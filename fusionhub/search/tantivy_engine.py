@@ -245,9 +245,11 @@ class TantivyEngine:
             session.writer.delete_all_documents()
             session.commit(0)
 
-    def compile(self, node: Node) -> tantivy.Query:
+    def compile(self, node: Node, vocabulary: VocabularyView | None = None) -> tantivy.Query:
         """The query for ``node`` without the policy filter (benchmarks compare against it)."""
-        return Query.boolean_query([(Occur.Must, self.compiler.compile(node)), (Occur.MustNot, self._marker)])
+        return Query.boolean_query(
+            [(Occur.Must, self.compiler.compile(node, vocabulary)), (Occur.MustNot, self._marker)]
+        )
 
     def policy(self, actor: Actor) -> ReadFilter:
         """The compiled read filter for ``actor`` under the policy in force.
