@@ -34,6 +34,8 @@ from rapidfuzz.distance import OSA
 
 #: Terms of one field listed at most: listing costs ~1.2 µs a term at every reload.
 VOCABULARY_LIMIT = 100_000
+#: Generations whose terms are known to be listed; a search on an older one lists again.
+GENERATIONS_KEPT = 64
 #: Expanded tokens kept before starting afresh (memory stays bounded).
 EXPANSIONS_KEPT = 1 << 16
 
@@ -167,6 +169,8 @@ class NameVocabulary:
                             terms.by_length.setdefault(length, _Bucket()).add(same)
                         terms.added += new  # last: expansions compare up to its length
                         terms.listed.add(generation)
+                        if len(terms.listed) > GENERATIONS_KEPT:  # a server reloads for days
+                            terms.listed = set(sorted(terms.listed)[-GENERATIONS_KEPT // 2 :])
         return None if terms.too_many else terms
 
 

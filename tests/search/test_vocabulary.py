@@ -186,3 +186,14 @@ def test_the_character_masks_rule_out_no_term_within_reach(terms: list[str], tok
         by_length.setdefault(len(term), _Bucket()).add([term])  # added one by one: masks grow
     found = sorted(term for bucket in by_length.values() for term in bucket.near(token, distance))
     assert found == sorted(t for t in terms if t != token and OSA.distance(token, t) <= distance)
+
+
+def test_the_generations_remembered_stay_few(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vocabulary_module, "GENERATIONS_KEPT", 4)
+    engine = _index(tmp_path / "index", ["jonathan smith"])
+    vocabulary = NameVocabulary()
+    searcher, _ = engine.snapshot()
+    for generation in range(1, 12):
+        assert vocabulary.at(searcher, generation).fuzzy_terms("n_all", "jonathen", 2) == ["jonathan"]
+    listed = vocabulary._fields["n_all"].listed
+    assert len(listed) <= 4 and max(listed) == 11
