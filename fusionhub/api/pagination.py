@@ -46,6 +46,8 @@ def decode_cursor(cursor: str | None) -> Any:
 #: Largest values of the store's integer columns (PostgreSQL INTEGER and BIGINT).
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
+#: Ids in a JSON body stay within the integers every JSON client represents exactly (2**53).
+JSON_INT_MAX = 2**53 - 1
 
 
 def decode_int_cursor(cursor: str | None, maximum: int = INT64_MAX) -> int | None:

@@ -11,7 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fusionhub.api.deps import Authenticated, StoreDep
 from fusionhub.api.errors import AUTH_ERRORS, ApiError, responses
-from fusionhub.api.pagination import INT64_MAX, MAX_LIMIT, BigId, Page, decode_int_cursor, encode_cursor
+from fusionhub.api.pagination import (
+    INT64_MAX,
+    JSON_INT_MAX,
+    MAX_LIMIT,
+    BigId,
+    Page,
+    decode_int_cursor,
+    encode_cursor,
+)
 from fusionhub.ingest.sources import list_agencies
 from fusionhub.model.types import InvalidValue
 from fusionhub.policy import emergency
@@ -33,8 +41,6 @@ def words(count: int) -> str:
     return rf"^([\s\x1c-\x1f]*[^\s\x1c-\x1f]){{{count}}}[\s\S]*$"
 
 
-#: Ids in a JSON list stay within the integers every JSON client represents exactly (2**53).
-JSON_INT_MAX = 2**53 - 1
 RecordIds = Annotated[list[Annotated[int, Field(ge=1, le=JSON_INT_MAX)]], Field(min_length=1, max_length=100)]
 
 

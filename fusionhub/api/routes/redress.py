@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from fusionhub.api.deps import RecordReaderActor, StoreDep
 from fusionhub.api.errors import AUTH_ERRORS, ApiError, responses
-from fusionhub.api.pagination import SmallId
+from fusionhub.api.pagination import JSON_INT_MAX, SmallId
 from fusionhub.model.types import InvalidValue
 from fusionhub.policy import redress
 
@@ -43,7 +43,7 @@ class Correction(BaseModel):
 
 
 class RedressIn(BaseModel):
-    record_id: int = Field(ge=1, le=2**63 - 1)
+    record_id: int = Field(ge=1, le=JSON_INT_MAX)
     reason: str = Field(min_length=5, max_length=4000, pattern=words(5))
     correction: Correction | None = Field(default=None, description="A proposed corrected value, if any.")
 
