@@ -14,6 +14,7 @@ import pytest
 import tantivy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rapidfuzz.distance import OSA
 
 from fusionhub.search import vocabulary as vocabulary_module
 from fusionhub.search.documents import SearchDocument, _add_name
@@ -21,7 +22,7 @@ from fusionhub.search.names import fuzzy_distance
 from fusionhub.search.query import parse
 from fusionhub.search.tantivy_engine import TantivyEngine
 from fusionhub.search.tantivy_query import Compiler
-from fusionhub.search.vocabulary import NameVocabulary, VocabularyView
+from fusionhub.search.vocabulary import NameVocabulary, VocabularyView, _Bucket
 
 FIRST = ["john", "jon", "johan", "jonathan", "jonathon", "joan", "jean", "catherine", "kathryn", "katherine",
          "cathy", "william", "bill", "willem", "robert", "roberta", "bob", "elizabeth", "elisabeth", "beth",
@@ -177,10 +178,6 @@ def test_a_name_indexed_later_is_found_once_the_engine_reloads(tmp_path: Path) -
     distance=st.integers(1, 2),
 )
 def test_the_character_masks_rule_out_no_term_within_reach(terms: list[str], token: str, distance: int) -> None:
-    from rapidfuzz.distance import OSA
-
-    from fusionhub.search.vocabulary import _Bucket
-
     by_length: dict[int, _Bucket] = {}
     for term in terms:
         by_length.setdefault(len(term), _Bucket()).add([term])  # added one by one: masks grow
