@@ -76,8 +76,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_warm_up, store)
+        store.checkpoint_in_background()
         yield
         jobs.shutdown()
+        store.stop_background_checkpoints()
 
     app = FastAPI(
         title="FusionHub API",

@@ -9,6 +9,8 @@ import signal
 import socket
 import sys
 import time
+import traceback
+from collections.abc import Sized
 from typing import Any
 
 import typer
@@ -77,7 +79,10 @@ class ServerProcesses:
     was awake accepted the waiting connections together: 50 keep-alive clients split
     34/16 or 38/12, and one process queued requests while the other idled. With a
     socket each, the kernel spreads new connections over the processes by their
-    addresses. A process that ends is started again (after a pause if it lived less than
+    addresses. That spread is by chance (50 connections fall 32/18 as often as 26/24), so
+    the processes also keep their connection counts in a shared table and a process
+    holding more than its share asks a client now and then to reconnect
+    (``ConnectionShare``). A process that ends is started again (after a pause if it lived less than
     ``QUICK_END_SECONDS``); one that could not start (its socket, the app, the store:
     exit status ``STARTUP_FAILURE``) stops the server rather than loop.
     """
@@ -89,6 +94,8 @@ class ServerProcesses:
         self.count = count
         self.context = multiprocessing.get_context("spawn")
         self.stopping = False
+        # One slot per process: its open connections, written by it, read by all.
+        self.connections = self.context.RawArray("i", count)
 
     def run(self) -> int:
         host, port = self.options["host"], self.options["port"]
@@ -103,7 +110,7 @@ class ServerProcesses:
             return 1
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._stop)
-        started = [self._start() for _ in range(self.count)]
+        started = [self._start(n) for n in range(self.count)]
         status = 0
         while not self.stopping:
             multiprocessing.connection.wait([p.sentinel for p, _ in started], timeout=0.5)
@@ -117,7 +124,7 @@ class ServerProcesses:
                 typer.echo(f"server process {process.pid} ended (exit {process.exitcode}); starting another", err=True)
                 if time.monotonic() - since < self.QUICK_END_SECONDS:
                     time.sleep(1.0)  # not a hot loop if it keeps failing
-                started[n] = self._start()
+                started[n] = self._start(n)
         for process, _ in started:
             if process.is_alive():
                 process.terminate()  # uvicorn finishes the requests in flight, then exits
@@ -128,8 +135,9 @@ class ServerProcesses:
                 process.join()
         return status
 
-    def _start(self) -> tuple[multiprocessing.process.BaseProcess, float]:
-        process = self.context.Process(target=serve_process, args=(self.options,), daemon=False)
+    def _start(self, slot: int) -> tuple[multiprocessing.process.BaseProcess, float]:
+        self.connections[slot] = 0
+        process = self.context.Process(target=serve_process, args=(self.options, self.connections, slot), daemon=False)
         process.start()
         return process, time.monotonic()
 
@@ -145,9 +153,55 @@ def _family(host: str) -> socket.AddressFamily:
 STARTUP_FAILURE = 3
 
 
-def serve_process(options: dict[str, Any]) -> None:
+class ConnectionShare:
+    """ASGI wrapper: a process holding more than its share of the connections closes one.
+
+    Each response writes the process's open connection count into its slot of the shared
+    table. When the process holds more than ``SLACK`` connections above the mean, the
+    response carries ``Connection: close`` (at most one every ``PAUSE`` seconds, so the
+    count can fall before the next): the client sends its next request on a new
+    connection, which the kernel places again, on any process. Keep-alive clients stay
+    spread as they are without it, however unevenly they first fell.
+    """
+
+    SLACK = 2
+    PAUSE = 0.05
+
+    def __init__(self, app: Any, counts: Any, slot: int) -> None:
+        self.app, self.counts, self.slot = app, counts, slot
+        self.connections: Sized = ()  # the server's open connections, once it exists
+        self.last_close = 0.0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_balanced(message: Any) -> None:
+            if message["type"] == "http.response.start" and self.over_share():
+                message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, send_balanced)
+
+    def over_share(self) -> bool:
+        own = len(self.connections)
+        self.counts[self.slot] = own
+        processes = len(self.counts)
+        if own * processes - sum(self.counts) <= self.SLACK * processes:
+            return False
+        now = time.monotonic()
+        if now - self.last_close < self.PAUSE:
+            return False
+        self.last_close = now
+        return True
+
+
+def serve_process(options: dict[str, Any], counts: Any, slot: int) -> None:
     """One server process of ``ServerProcesses``: its own socket in the port's group."""
     import uvicorn
+
+    from fusionhub.api.app import app_from_env
 
     sock = socket.socket(_family(options["host"]), socket.SOCK_STREAM)
     try:
@@ -158,7 +212,14 @@ def serve_process(options: dict[str, Any]) -> None:
     except OSError as exc:
         print(f"cannot listen on {options['host']}:{options['port']}: {exc.strerror or exc}", file=sys.stderr)
         sys.exit(STARTUP_FAILURE)
-    server = uvicorn.Server(uvicorn.Config("fusionhub.api.app:app_from_env", factory=True, **options))
+    try:
+        app = app_from_env()
+    except Exception:
+        traceback.print_exc()
+        sys.exit(STARTUP_FAILURE)
+    shared = ConnectionShare(app, counts, slot)
+    server = uvicorn.Server(uvicorn.Config(shared, **options))
+    shared.connections = server.server_state.connections
     try:
         server.run(sockets=[sock])
     finally:

@@ -15,8 +15,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from fusionhub.store import Store
@@ -106,7 +108,6 @@ def test_a_port_another_server_listens_on_is_refused(store: Store, world: World)
 def test_a_server_process_that_dies_is_replaced_and_the_port_keeps_answering(
     store: Store, world: World, tmp_path: Path
 ) -> None:
-    import psutil
 
     with server(store, tmp_path / "s.log", processes=2) as base:
         parent = next(
@@ -154,5 +155,87 @@ def test_a_server_process_that_cannot_listen_says_it_could_not_start() -> None:
         other.bind(("127.0.0.1", 0))
         other.listen(1)
         with pytest.raises(SystemExit) as stop:
-            serve_process({"host": "127.0.0.1", "port": other.getsockname()[1]})
+            serve_process({"host": "127.0.0.1", "port": other.getsockname()[1]}, [0], 0)
     assert stop.value.code == STARTUP_FAILURE
+
+
+def _serving_children(base: str) -> list[psutil.Process]:
+    parent = next(
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if f"--port {base.rsplit(':', 1)[1]}" in " ".join(p.info["cmdline"] or [])
+    )
+    return [child for child in parent.children() if "spawn_main" in " ".join(child.cmdline())]
+
+
+def test_keep_alive_connections_end_spread_evenly_over_the_processes(
+    store: Store, world: World, tmp_path: Path
+) -> None:
+    from fusionhub.cli.serve import ConnectionShare
+
+    clients = 24
+    with server(store, tmp_path / "s.log", processes=2) as base:
+        port = int(base.rsplit(":", 1)[1])
+        children = _serving_children(base)
+        assert len(children) == 2
+        users = [httpx.Client(limits=httpx.Limits(max_connections=1), timeout=30) for _ in range(clients)]
+        try:
+            closes = 0
+            for _ in range(40):
+                for user in users:
+                    answer = user.get(f"{base}/login")
+                    assert answer.status_code == 200
+                    closes += answer.headers.get("connection") == "close"
+            held = [
+                sum(1 for c in child.net_connections("tcp") if c.laddr.port == port and c.status == "ESTABLISHED")
+                for child in children
+            ]
+        finally:
+            for user in users:
+                user.close()
+    assert sum(held) == clients, held
+    # Neither holds more than its share and the slack (a close may still be in flight).
+    assert max(held) <= clients / 2 + ConnectionShare.SLACK + 1, (held, closes)
+
+
+def test_a_process_over_its_share_closes_one_connection_at_a_time() -> None:
+    import asyncio
+
+    from fusionhub.cli.serve import ConnectionShare
+
+    sent: list[dict[str, object]] = []
+
+    async def app(scope: object, receive: object, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    counts = [0, 10]
+    share = ConnectionShare(app, counts, 0)
+
+    def respond() -> bool:
+        sent.clear()
+        asyncio.run(share(_HTTP, _receive, send))
+        return (b"connection", b"close") in sent[0]["headers"]  # type: ignore[operator]
+
+    share.connections = range(14)  # 14 against 10: within the slack of 2 above the mean (12)
+    assert not respond()
+    assert counts == [14, 10]
+    share.connections = range(15)  # 15 against 10: 2.5 above the mean
+    assert respond()
+    assert not respond()  # not again before PAUSE
+    share.last_close -= ConnectionShare.PAUSE
+    assert respond()
+    share.connections = range(3)  # the other holds more: this one keeps its clients
+    share.last_close = 0.0
+    assert not respond()
+    assert counts == [3, 10]
+
+
+_HTTP = {"type": "http", "method": "GET", "path": "/"}
+
+
+async def _receive() -> dict[str, object]:
+    return {"type": "http.request", "body": b""}
