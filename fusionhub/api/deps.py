@@ -184,13 +184,9 @@ RedressOfficer = Annotated[Actor, Depends(Authenticated("redress", ("privacy-off
 #: Threads per process that run searches and record views (the reads every analyst
 #: makes all day). Python runs one thread at a time: with the default pool of 40, a
 #: burst of reads each waited for the interpreter inside the store's write transaction
-#: (its audit event) while holding it, and the others queued behind. Two kept one read
-#: in the database while the other computed, until the log copying left the writers'
-#: commits (``WalCheckpointer``): since then one costs ~8% less CPU per request (the
-#: transaction no longer waits for the interpreter held by the process's other reader)
-#: and serves ~7% more at 50 users (docs/web-speed.md). Everything else keeps the
-#: default pool.
-READ_THREADS = 1
+#: (its audit event) while holding it, and the others queued behind. Two keep one read
+#: in the database while the other computes; everything else keeps the default pool.
+READ_THREADS = 2
 
 
 async def run_read(request: Request, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
