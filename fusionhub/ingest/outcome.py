@@ -39,6 +39,22 @@ def _empty(raw: Any) -> bool:
     return raw in (None, "") or (isinstance(raw, tuple) and all(v in (None, "") for v in raw))
 
 
+def _target(rule: PropertyRule, erule: EntityRule) -> tuple[Any, dict[str, Any], tuple[str, ...] | None]:
+    """What a rule's cells go through, worked out once per rule: the property, the
+    hints its type's ``clean`` takes, and for a name to split the parts the schema has."""
+    found: tuple[Any, dict[str, Any], tuple[str, ...] | None] | None = rule.target
+    if found is None:
+        prop = erule.schema.properties[rule.prop]
+        hints = dict(rule.clean_hints)
+        if prop.values and "values" not in hints:
+            hints["values"] = prop.values  # as Property.clean adds them
+        parts = None
+        if rule.parse and prop.type.name == "name":
+            parts = tuple(name if name in erule.schema.properties else "" for name in NAME_PARTS)
+        found = rule.target = (prop.type, hints, parts)
+    return found
+
+
 def cell_outcome(rule: PropertyRule, erule: EntityRule, raw: Any) -> Outcome | None:
     """The outcome of one cell (a text, a tuple of texts, or None); None: not memoisable."""
     if isinstance(raw, str):
@@ -52,8 +68,7 @@ def cell_outcome(rule: PropertyRule, erule: EntityRule, raw: Any) -> Outcome | N
             return ((REJECT, f"{erule.key}.{rule.prop} is required and empty ({rule.description})"),)
         return ()
     raws: list[Any] = [p.strip() for p in str(raw).split(rule.many)] if rule.many else [raw]
-    prop = erule.schema.properties[rule.prop]
-    is_name = bool(rule.parse) and prop.type.name == "name"
+    kind, hints, part_names = _target(rule, erule)
     actions: list[tuple[Any, ...]] = []
     for item in raws:
         if item in (None, ""):
@@ -63,7 +78,7 @@ def cell_outcome(rule: PropertyRule, erule: EntityRule, raw: Any) -> Outcome | N
             code = str(item).strip()
             value_in = rule.code_table.get(code, rule.code_table.get("*", code))
         try:
-            value = prop.clean(value_in, **rule.clean_hints)
+            value = kind.clean(value_in, **hints)
         except InvalidValue as exc:
             if rule.required:
                 return ((REJECT, f"{erule.key}.{rule.prop}: {exc}"),)
@@ -73,15 +88,15 @@ def cell_outcome(rule: PropertyRule, erule: EntityRule, raw: Any) -> Outcome | N
             continue
         if value is None:
             continue
-        original = item if not isinstance(item, tuple) else ", ".join(str(v) for v in item)
+        original = ", ".join(str(v) for v in item) if isinstance(item, tuple) else item
         entry: Any = value if original is None or str(original) == value else [value, str(original)]
         parts: tuple[tuple[str, str], ...] = ()
-        if is_name:
+        if part_names is not None:
             found = name_parts(value, str(rule.parse))
             parts = tuple(
                 (name, part)
-                for name, part in zip(NAME_PARTS, (found.first, found.middle, found.last, found.suffix), strict=True)
-                if part and name in erule.schema.properties
+                for name, part in zip(part_names, (found.first, found.middle, found.last, found.suffix), strict=True)
+                if part and name
             )
         actions.append((ADD, entry, parts))
     return tuple(actions)

@@ -74,7 +74,7 @@ from typing import Any
 import yaml
 
 from fusionhub.ingest.errors import ProfileError, RowRejected
-from fusionhub.ingest.outcome import Outcome, apply_outcome, cell_outcome, name_parts
+from fusionhub.ingest.outcome import ADD, Outcome, apply_outcome, cell_outcome, name_parts
 from fusionhub.ingest.paths import ROOT, ItemRow, covered, leaves, lookup, pattern_of
 from fusionhub.ingest.paths import items as path_items
 from fusionhub.model import Model, Schema, load_model
@@ -172,12 +172,20 @@ def compile_template(template: str) -> Callable[[Row], str]:
         return lambda row: render(template, row)
     if len(parts) == 1 and parts[0][0]:
         column = parts[0][1]
-        return lambda row: str(row.get(column, "") or "").strip()
+        return lambda row: _cell_text(row, column)
 
     def rendered(row: Row) -> str:
-        return "".join(str(row.get(text, "") or "").strip() if is_column else text for is_column, text in parts)
+        return "".join(_cell_text(row, text) if is_column else text for is_column, text in parts)
 
     return rendered
+
+
+def _cell_text(row: Row, column: str) -> str:
+    """``field_text`` of a plain column name, without walking a path for a text cell."""
+    value = row.get(column)
+    if value.__class__ is str:
+        return value.strip()  # type: ignore[no-any-return]
+    return "" if value is None else field_text(row, column)
 
 
 ValueGetter = Callable[[Row], Any]
@@ -197,6 +205,7 @@ class PropertyRule:
     fallback: PropertyRule | None = None
     join: str | None = None  # joins a list value into one value
     reads: str = "columns"  # columns, template or literal: what ``description`` names
+    column: str | None = None  # the plain column the value is (no path, extract or join)
     #: Memo of ``clean`` per raw value within one import: sources repeat values (codes,
     #: names, dates, addresses) and cleaning them is the costly part of mapping a row.
     #: Holds (value, None) or (None, reason the value is invalid). Bounded: see CACHE_MAX.
@@ -204,6 +213,8 @@ class PropertyRule:
     #: Memo of the whole outcome per cell (``fusionhub.ingest.outcome``): what a cell adds
     #: to the entity, drops or rejects. Same bound.
     outcomes: dict[Any, Outcome] = field(default_factory=dict)
+    #: The property type, its clean hints and the name parts to split into (outcome._target).
+    target: Any = None
 
     @cached_property
     def clean_hints(self) -> dict[str, Any]:
@@ -400,7 +411,9 @@ class Profile:
         }
         if "strip" in spec:
             hints["strip"] = str(spec["strip"])
+        plain = "column" in spec and "extract" not in spec and is_plain_column(str(spec["column"]))
         return PropertyRule(
+            column=str(spec["column"]) if plain else None,
             prop=prop,
             getter=getter,
             hints=hints,
@@ -519,13 +532,28 @@ class Profile:
                 if key in built:
                     continue  # an alternative mapping of this key (``key:``) already made it
                 entity = EntityDraft(entity_id(source_name, record_id, key), rule.schema.name, key)
+                properties = entity.properties
                 for prop_rule in rule.rules:
                     # The common case inline: a cell seen before, replayed (see _apply).
-                    raw = prop_rule.getter(scope)
-                    if raw.__class__ is str:
-                        outcome = prop_rule.outcomes.get(raw)
+                    column = prop_rule.column
+                    raw = scope.get(column) if column is not None else prop_rule.getter(scope)
+                    kind = raw.__class__
+                    if kind is str or kind is tuple:
+                        try:
+                            outcome = prop_rule.outcomes.get(raw)
+                        except TypeError:  # a tuple holding something unhashable
+                            outcome = None
                         if outcome is not None:
-                            apply_outcome(outcome, prop_rule.prop, entity, draft)
+                            if len(outcome) == 1 and outcome[0][0] == ADD and not outcome[0][2]:
+                                # One value, no name parts: apply_outcome's first branch.
+                                entry = outcome[0][1]
+                                values = properties.get(prop_rule.prop)
+                                if values is None:
+                                    properties[prop_rule.prop] = [entry]
+                                elif entry not in values:
+                                    values.append(entry)
+                            elif outcome:
+                                apply_outcome(outcome, prop_rule.prop, entity, draft)
                             continue
                     self._apply(prop_rule, rule, entity, scope, draft, raw)
                 if not entity.properties:
@@ -587,8 +615,12 @@ class Profile:
         draft.cancelled = cancelled
         if self.keep_unmapped:
             extra: dict[str, Any] = {}
+            paths = self.paths
             for k, v in row.items():
-                if isinstance(v, dict | list):
+                if v.__class__ is str:  # the common cell, and every cell of a flat file
+                    if v and v != " " and k not in paths:
+                        extra[k] = v
+                elif isinstance(v, dict | list):
                     # Nested rows: keep each value the profile does not read, under its path.
                     for path, pattern, leaf in leaves(v, k, k):
                         if leaf not in (None, "", " ") and not covered(pattern, self.paths):
@@ -795,10 +827,7 @@ def _columns_getter(columns: list[str], joiner: str | None) -> ValueGetter:
 
 
 def _template_getter(template: str) -> ValueGetter:
-    def get(row: Row) -> Any:
-        return render(template, row)
-
-    return get
+    return compile_template(template)
 
 
 def _literal_getter(literal: Any) -> ValueGetter:

@@ -17,6 +17,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 import orjson
@@ -109,19 +110,19 @@ def _payload_text(draft: Draft) -> str:
 
 def content_hash(row: dict[str, Any]) -> str:
     payload = row["payload_text"] if "payload_text" in row else _canonical(row["payload"])
-    rest = _canonical(
-        [
-            row["tlp"],
-            row["handling"],
-            row["reliability"],
-            row["validity"],
-            row["status"],
-            row["record_class"],
-            row["occurred_at"],
-        ]
-    )
-    # The same text as _canonical([payload, tlp, ...]), without serialising the payload twice.
-    return hashlib.sha1(f"[{payload},{rest[1:]}".encode()).hexdigest()
+    grading = (row["tlp"], row["handling"], row["reliability"], row["validity"], row["status"], row["record_class"])
+    try:
+        middle = _grading_text(grading)
+    except TypeError:  # something unhashable: write it out for this row
+        middle = _canonical(list(grading))[1:-1]
+    # The same text as _canonical([payload, tlp, ..., record_class, occurred_at]), without
+    # serialising the payload twice or the grading, which the rows of a source share.
+    return hashlib.sha1(f"[{payload},{middle},{_canonical(row['occurred_at'])}]".encode()).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _grading_text(grading: tuple[Any, ...]) -> str:
+    return _canonical(list(grading))[1:-1]
 
 
 def prepare_row(draft: Draft, defaults: SourceDefaults, batch_id: int, now: datetime) -> dict[str, Any]:

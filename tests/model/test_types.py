@@ -98,6 +98,46 @@ def test_date_round_trip(value: object) -> None:
     assert date_t.clean(text, format="%m/%d/%Y") == value.isoformat()  # type: ignore[attr-defined]
 
 
+NUMERIC_FORMATS = ["%m/%d/%Y", "%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y %H:%M", "%Y%m%d%H%M%S", "%H:%M %d/%m/%Y"]
+
+
+@given(st.sampled_from(NUMERIC_FORMATS), st.text(alphabet="0123456789/:.- ", max_size=20) | st.datetimes())
+def test_fast_strptime_agrees_with_the_standard_library(fmt: str, raw: object) -> None:
+    """The fast parser takes what ``datetime.strptime`` takes and refuses what it refuses."""
+    from datetime import datetime
+
+    from fusionhub.model.types.dates import strptime
+
+    text = raw.strftime(fmt) if isinstance(raw, datetime) else str(raw)
+    try:
+        expected: object = datetime.strptime(text, fmt)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: object = strptime(text, fmt)
+    except ValueError:
+        got = ValueError
+    assert got == expected
+
+
+def test_the_latest_acceptable_date_is_a_year_on_even_from_a_leap_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from fusionhub.model.types import dates
+
+    class LeapDay(dt.date):
+        @classmethod
+        def today(cls) -> LeapDay:
+            return cls(2028, 2, 29)
+
+    monkeypatch.setattr(dates, "date", LeapDay)
+    monkeypatch.setattr(dates, "_LATEST", [0.0, ""])
+    assert dates.latest_date() == "2029-02-28"
+    assert date_t.clean("2029-02-28") == "2029-02-28"
+    with pytest.raises(InvalidValue, match="future"):
+        date_t.clean("2029-03-01")
+
+
 def test_datetimes_with_zones() -> None:
     assert datetime_t.clean("2010-01-01 06:00:00", format="%Y-%m-%d %H:%M:%S", timezone="UTC") == "2010-01-01T06:00:00Z"
     assert (

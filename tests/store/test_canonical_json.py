@@ -60,3 +60,21 @@ def test_payload_text_is_the_standard_librarys(properties: dict[str, Any], unmap
 
 def test_floats_keep_the_standard_spelling() -> None:
     assert _canonical({"x": 1e-07, "y": float("nan")}) == '{"x":1e-07,"y":NaN}'
+
+
+@settings(max_examples=200)
+@given(
+    st.dictionaries(st.text(alphabet=st.characters(codec="utf-8"), max_size=6), st.text(max_size=6), max_size=3),
+    st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=8) | st.none(), min_size=6, max_size=6),
+    st.none() | st.text(alphabet=st.characters(codec="utf-8"), max_size=25) | st.floats(),
+)
+def test_content_hash_is_the_hash_of_the_whole_canonical_text(payload: Any, grading: list[Any], occurred: Any) -> None:
+    """``content_hash`` writes the grading once per source, yet hashes the very text of old."""
+    import hashlib
+
+    from fusionhub.store.writer import content_hash
+
+    keys = ("tlp", "handling", "reliability", "validity", "status", "record_class")
+    row = {**dict(zip(keys, grading, strict=True)), "occurred_at": occurred, "payload": payload}
+    whole = _stdlib([payload, *grading, occurred])
+    assert content_hash(row) == hashlib.sha1(whole.encode()).hexdigest()

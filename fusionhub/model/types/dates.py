@@ -9,7 +9,8 @@ format guessing beyond ISO, because a guessed day/month order silently corrupts 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+import time
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,36 +23,39 @@ DEFAULT_PLACEHOLDERS = ("1900-01-01", "1899-12-30", "1899-12-31")
 
 
 _NUMERIC_DIRECTIVES = frozenset("YmdHMS")
-_FAST: dict[str, re.Pattern[str] | None] = {}
+#: Per format: the pattern ``strptime`` compiles for it and, in the order Y m d H M S,
+#: the directives it holds (None: not numeric only, ``datetime.strptime`` parses it).
+_FAST: dict[str, tuple[re.Pattern[str], tuple[str, ...]] | None] = {}
 
 
-def _fast_pattern(fmt: str) -> re.Pattern[str] | None:
+def _fast_pattern(fmt: str) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
     """The regular expression ``strptime`` itself builds for ``fmt``, when every directive is numeric."""
     if fmt not in _FAST:
         directives = re.findall(r"%(.)", fmt)
-        pattern = None
+        found = None
         if directives and set(directives) <= _NUMERIC_DIRECTIVES and len(set(directives)) == len(directives):
             import _strptime
 
-            pattern = _strptime._TimeRE_cache.compile(fmt)
-        _FAST[fmt] = pattern
+            found = (_strptime._TimeRE_cache.compile(fmt), tuple(d for d in "YmdHMS" if d in directives))
+        _FAST[fmt] = found
     return _FAST[fmt]
 
 
-def strptime(text: str, fmt: str) -> datetime:
-    """``datetime.strptime``, several times faster for formats of numeric fields only.
-
-    It matches the very pattern ``strptime`` compiles for the format, so it accepts and
-    refuses the same texts; only the bookkeeping around the match is skipped.
-    """
-    pattern = _fast_pattern(fmt)
-    if pattern is None:
-        return datetime.strptime(text, fmt)
+def _fields(text: str, fmt: str) -> tuple[int, int, int, int, int, int]:
+    """Year, month, day, hour, minute, second of ``text`` read with ``fmt`` (ValueError if not)."""
+    fast = _fast_pattern(fmt)
+    if fast is None:
+        moment = datetime.strptime(text, fmt)
+        return moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second
+    pattern, names = fast
     found = pattern.match(text)
     if found is None or found.end() != len(text):
-        return datetime.strptime(text, fmt)  # raises the usual ValueError
+        datetime.strptime(text, fmt)  # raises the usual ValueError
+        raise ValueError(f"time data {text!r} does not match format {fmt!r}")  # not reached
+    if names == ("Y", "m", "d"):  # the common date formats: no dictionary needed
+        return int(found["Y"]), int(found["m"]), int(found["d"]), 0, 0, 0
     parts = found.groupdict()
-    return datetime(
+    return (
         int(parts["Y"]) if "Y" in parts else 1900,
         int(parts["m"]) if "m" in parts else 1,
         int(parts["d"]) if "d" in parts else 1,
@@ -61,15 +65,51 @@ def strptime(text: str, fmt: str) -> datetime:
     )
 
 
+def strptime(text: str, fmt: str) -> datetime:
+    """``datetime.strptime``, several times faster for formats of numeric fields only.
+
+    It matches the very pattern ``strptime`` compiles for the format, so it accepts and
+    refuses the same texts; only the bookkeeping around the match is skipped.
+    """
+    return datetime(*_fields(text, fmt))
+
+
+_LATEST: list[Any] = [0.0, ""]  # when to work it out again (monotonic seconds), the latest date
+
+
+def latest_date() -> str:
+    """A year from today, ISO: a later date is taken for a typing error. Worked out once a minute."""
+    now = time.monotonic()
+    if now >= _LATEST[0]:
+        today = date.today()
+        try:
+            latest = today.replace(year=today.year + 1)
+        except ValueError:  # 29 February: a year on is 28 February
+            latest = today.replace(year=today.year + 1, day=28)
+        _LATEST[:] = [now + 60.0, latest.isoformat()]
+    text: str = _LATEST[1]
+    return text
+
+
+_ZONES: dict[str, tzinfo] = {"UTC": UTC}
+
+
+def _zone(name: str) -> tzinfo:
+    found = _ZONES.get(name)
+    if found is None:
+        found = _ZONES[name] = ZoneInfo(name)
+    return found
+
+
 def _formats(hints: dict[str, Any]) -> list[str]:
     fmt = hints.get("format") or hints.get("formats") or []
     return [fmt] if isinstance(fmt, str) else list(fmt)
 
 
 def _check_placeholder(value: str, hints: dict[str, Any]) -> None:
-    for placeholder in [*DEFAULT_PLACEHOLDERS, *(hints.get("placeholders") or [])]:
-        if value.startswith(str(placeholder)):
-            raise InvalidValue(f"{value} is a placeholder date, not a real one")
+    extra = hints.get("placeholders")
+    if value.startswith(DEFAULT_PLACEHOLDERS) or (extra and value.startswith(tuple(str(p) for p in extra))):
+        raise InvalidValue(f"{value} is a placeholder date, not a real one")
 
 
 class DateType(PropertyType):
@@ -89,7 +129,8 @@ class DateType(PropertyType):
             return None
         for fmt in _formats(hints):
             try:
-                value = strptime(text, fmt).date().isoformat()
+                fields = _fields(text, fmt)
+                value = date(fields[0], fields[1], fields[2]).isoformat()
             except ValueError:
                 continue
             return self._checked(value, hints)
@@ -113,7 +154,7 @@ class DateType(PropertyType):
         _check_placeholder(value, hints)
         if int(value[:4]) < EARLIEST_YEAR:
             raise InvalidValue(f"{value} is before {EARLIEST_YEAR}: a placeholder, not a real date")
-        if value[:10] > date.today().replace(year=date.today().year + 1).isoformat():
+        if value[:10] > latest_date():
             raise InvalidValue(f"{value} is in the future")
         return value
 
@@ -156,10 +197,10 @@ class DateTimeType(DateType):
                     return DateType.clean(self, text, **hints)
             moment = parsed
         if zone and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC if zone == "UTC" else ZoneInfo(zone))
+            moment = moment.replace(tzinfo=_zone(zone))
         value = moment.isoformat(timespec="seconds")
-        if moment.tzinfo is not None and moment.utcoffset() is not None and not moment.utcoffset():
-            value = value.replace("+00:00", "Z")
+        if moment.tzinfo is not None and value.endswith("+00:00"):
+            value = value[:-6] + "Z"
         return self._checked(value, hints)
 
     def match_keys(self, value: str) -> list[str]:
