@@ -28,6 +28,10 @@ from fusionhub.ingest.errors import UnreadableFile
 from fusionhub.store.writer import SourceDefaults
 
 
+#: Chunks a worker maps between two collections of reference cycles (see ``_run``).
+COLLECT_EVERY = 8
+
+
 class WorkerFailed(RuntimeError):
     """The mapping worker died or raised something it should not have."""
 
@@ -138,13 +142,21 @@ def _run(
         mapping = Profile(spec, origin)
         # Everything loaded so far lives as long as the process: keep the collector off it.
         gc.freeze()
+        # Mapping allocates a great deal and makes almost no reference cycles, so the
+        # automatic collector's full passes over the memos (about one per chunk) found
+        # nothing and cost ~10% of a worker's CPU; here it runs every COLLECT_EVERY chunks.
+        gc.disable()
         rows = iter(get_connector(mapping.format)(Path(path), options, info))
+        mapped = 0
         for number, chunk in enumerate(_chunks(rows, chunk_size)):
             if number % count != index:
                 continue  # another worker's chunk
             prepared = prepare_chunk(mapping, source_name, defaults, batch_id or 0, chunk)
             prepared.position = info.position
             sender.send(("chunk", prepared))
+            mapped += 1
+            if mapped % COLLECT_EVERY == 0:
+                gc.collect()
         sender.send(("end", info.details, info.warnings))
     except (BrokenPipeError, ConnectionResetError):
         return  # the importer is gone
