@@ -27,7 +27,6 @@ from fusionhub.ingest.connectors import ConnectorInfo, get_connector
 from fusionhub.ingest.errors import UnreadableFile
 from fusionhub.store.writer import SourceDefaults
 
-
 #: Chunks a worker maps between two collections of reference cycles (see ``_run``).
 COLLECT_EVERY = 8
 
