@@ -111,9 +111,9 @@ def _payload_text(draft: Draft) -> str:
 def content_hash(row: dict[str, Any]) -> str:
     payload = row["payload_text"] if "payload_text" in row else _canonical(row["payload"])
     grading = (row["tlp"], row["handling"], row["reliability"], row["validity"], row["status"], row["record_class"])
-    try:
+    if all(v.__class__ is str or v is None for v in grading):
         middle = _grading_text(grading)
-    except TypeError:  # something unhashable: write it out for this row
+    else:  # kept apart: 1, 1.0 and True are one key to a cache but three texts
         middle = _canonical(list(grading))[1:-1]
     # The same text as _canonical([payload, tlp, ..., record_class, occurred_at]), without
     # serialising the payload twice or the grading, which the rows of a source share.
@@ -121,7 +121,7 @@ def content_hash(row: dict[str, Any]) -> str:
 
 
 @lru_cache(maxsize=256)
-def _grading_text(grading: tuple[Any, ...]) -> str:
+def _grading_text(grading: tuple[str | None, ...]) -> str:
     return _canonical(list(grading))[1:-1]
 
 

@@ -65,7 +65,11 @@ def test_floats_keep_the_standard_spelling() -> None:
 @settings(max_examples=200)
 @given(
     st.dictionaries(st.text(alphabet=st.characters(codec="utf-8"), max_size=6), st.text(max_size=6), max_size=3),
-    st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=8) | st.none(), min_size=6, max_size=6),
+    st.lists(
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=8) | st.none() | st.booleans() | st.integers(0, 2),
+        min_size=6,
+        max_size=6,
+    ),
     st.none() | st.text(alphabet=st.characters(codec="utf-8"), max_size=25) | st.floats(),
 )
 def test_content_hash_is_the_hash_of_the_whole_canonical_text(payload: Any, grading: list[Any], occurred: Any) -> None:
@@ -78,3 +82,13 @@ def test_content_hash_is_the_hash_of_the_whole_canonical_text(payload: Any, grad
     row = {**dict(zip(keys, grading, strict=True)), "occurred_at": occurred, "payload": payload}
     whole = _stdlib([payload, *grading, occurred])
     assert content_hash(row) == hashlib.sha1(whole.encode()).hexdigest()
+
+
+def test_content_hash_tells_1_from_true_and_1_0() -> None:
+    """1, True and 1.0 are one key to a cache but three texts: each hashes as itself."""
+    from fusionhub.store.writer import content_hash
+
+    base = {"handling": "LES", "reliability": "B", "validity": "2", "status": "active", "record_class": "incident"}
+    row = {**base, "occurred_at": None, "payload": {}}
+    hashes = {content_hash({**row, "tlp": value}) for value in (1, True, 1.0, 1, True)}
+    assert len(hashes) == 3

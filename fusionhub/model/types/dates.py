@@ -44,14 +44,13 @@ def _fast_pattern(fmt: str) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
 def _fields(text: str, fmt: str) -> tuple[int, int, int, int, int, int]:
     """Year, month, day, hour, minute, second of ``text`` read with ``fmt`` (ValueError if not)."""
     fast = _fast_pattern(fmt)
-    if fast is None:
+    pattern, names = fast if fast is not None else (None, ())
+    found = pattern.match(text) if pattern is not None else None
+    if found is None or found.end() != len(text):
+        # Other directives, or a text the pattern refuses: strptime parses it or raises
+        # the usual ValueError.
         moment = datetime.strptime(text, fmt)
         return moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second
-    pattern, names = fast
-    found = pattern.match(text)
-    if found is None or found.end() != len(text):
-        datetime.strptime(text, fmt)  # raises the usual ValueError
-        raise ValueError(f"time data {text!r} does not match format {fmt!r}")  # not reached
     if names == ("Y", "m", "d"):  # the common date formats: no dictionary needed
         return int(found["Y"]), int(found["m"]), int(found["d"]), 0, 0, 0
     parts = found.groupdict()
