@@ -74,7 +74,7 @@ from typing import Any
 import yaml
 
 from fusionhub.ingest.errors import ProfileError, RowRejected
-from fusionhub.ingest.outcome import ADD, Outcome, apply_outcome, cell_outcome, name_parts
+from fusionhub.ingest.outcome import Outcome, apply_outcome, cell_outcome, name_parts
 from fusionhub.ingest.paths import ROOT, ItemRow, covered, leaves, lookup, pattern_of
 from fusionhub.ingest.paths import items as path_items
 from fusionhub.model import Model, Schema, load_model
@@ -370,7 +370,7 @@ class Profile:
             getter = _columns_getter(columns, None if joiner is None else str(joiner))
             description = "+".join(columns)
         elif "template" in spec:
-            getter = _template_getter(str(spec["template"]))
+            getter = compile_template(str(spec["template"]))
             description = str(spec["template"])
         elif "literal" in spec:
             getter = _literal_getter(spec["literal"])
@@ -532,7 +532,6 @@ class Profile:
                 if key in built:
                     continue  # an alternative mapping of this key (``key:``) already made it
                 entity = EntityDraft(entity_id(source_name, record_id, key), rule.schema.name, key)
-                properties = entity.properties
                 for prop_rule in rule.rules:
                     # The common case inline: a cell seen before, replayed (see _apply).
                     column = prop_rule.column
@@ -544,15 +543,7 @@ class Profile:
                         except TypeError:  # a tuple holding something unhashable
                             outcome = None
                         if outcome is not None:
-                            if len(outcome) == 1 and outcome[0][0] == ADD and not outcome[0][2]:
-                                # One value, no name parts: apply_outcome's first branch.
-                                entry = outcome[0][1]
-                                values = properties.get(prop_rule.prop)
-                                if values is None:
-                                    properties[prop_rule.prop] = [entry]
-                                elif entry not in values:
-                                    values.append(entry)
-                            elif outcome:
+                            if outcome:
                                 apply_outcome(outcome, prop_rule.prop, entity, draft)
                             continue
                     self._apply(prop_rule, rule, entity, scope, draft, raw)
@@ -824,10 +815,6 @@ def _columns_getter(columns: list[str], joiner: str | None) -> ValueGetter:
         return (joiner or "").join(p for p in parts if p)
 
     return get_tuple if joiner is None else get_joined
-
-
-def _template_getter(template: str) -> ValueGetter:
-    return compile_template(template)
 
 
 def _literal_getter(literal: Any) -> ValueGetter:
