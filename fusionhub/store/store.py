@@ -25,16 +25,30 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, select, update
 
 from fusionhub.config import Settings
+from fusionhub.model.types import InvalidValue
 from fusionhub.store import tables as t
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
 #: ``connection.info`` key of the callables to run after a ``Store.begin`` transaction commits.
 AFTER_COMMIT = "after_commit"
+NUL_REFUSAL = "a text value may not contain the NUL character (U+0000)"
 
 
 class StoreError(Exception):
     """The store cannot do what was asked (not initialised, unreachable, ...)."""
+
+
+class UnstorableText(InvalidValue):
+    """A text no statement may carry: PostgreSQL refuses U+0000 (NUL) in every text, even a
+    looked-up name. Raised for the database's own refusal, so the caller hears of a bad
+    value rather than of a failing store; SQLite takes such a text and finds nothing."""
+
+
+def _refuses_nul(exc: BaseException) -> bool:
+    """PostgreSQL's refusal, through SQLAlchemy or straight from the driver's cursor (PEP 249 names
+    the class ``DataError`` in every driver)."""
+    return type(exc).__name__ == "DataError" and "cannot contain NUL" in str(exc)
 
 
 def utcnow() -> datetime:
@@ -295,22 +309,32 @@ class Store:
         hooks: dict[str, Callable[[], None]] = {}
         # The connection is taken from the pool and given back outside the writers'
         # queue: only the transaction holds the write lock.
-        with self.engine.connect() as connection:
-            connection.info["writer"] = self.writers is not None
-            connection.info[AFTER_COMMIT] = {}
-            try:
-                with self.writers.turn() if self.writers is not None else nullcontext(), connection.begin():
-                    yield connection
-            finally:
-                connection.info.pop("writer", None)
-                hooks = connection.info.pop(AFTER_COMMIT, {})
+        try:
+            with self.engine.connect() as connection:
+                connection.info["writer"] = self.writers is not None
+                connection.info[AFTER_COMMIT] = {}
+                try:
+                    with self.writers.turn() if self.writers is not None else nullcontext(), connection.begin():
+                        yield connection
+                finally:
+                    connection.info.pop("writer", None)
+                    hooks = connection.info.pop(AFTER_COMMIT, {})
+        except Exception as exc:  # rolled back by now
+            if _refuses_nul(exc):
+                raise UnstorableText(NUL_REFUSAL) from exc
+            raise
         for hook in hooks.values():
             hook()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection:
-            yield connection
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except Exception as exc:
+            if _refuses_nul(exc):
+                raise UnstorableText(NUL_REFUSAL) from exc
+            raise
 
     def allocate_seq(self, connection: Connection, count: int = 1) -> int:
         """Reserve ``count`` change numbers; return the first.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
 from fusionhub.store import Store
@@ -59,3 +60,32 @@ def test_index_cursor_round_trip(store: Store) -> None:
     with store.connect() as conn:
         assert get_cursor(conn, "search") == 43
         assert conn.execute(select(t.index_cursor.c.name)).scalars().all() == ["search"]
+
+
+def test_a_nul_in_a_statement_is_a_bad_value_not_a_store_failure(store: Store) -> None:
+    from fusionhub.model.types import InvalidValue
+    from fusionhub.store.store import UnstorableText
+
+    with store.begin() as conn:
+        store.allocate_seq(conn)
+    name = "rms\x00"
+    if store.dialect == "postgresql":
+        # PostgreSQL refuses the text in any statement, a lookup included.
+        with pytest.raises(UnstorableText) as refused, store.connect() as conn:
+            conn.execute(select(t.source.c.id).where(t.source.c.name == name)).first()
+        assert isinstance(refused.value, InvalidValue)
+        with pytest.raises(UnstorableText), store.begin() as conn:
+            store.allocate_seq(conn)
+            conn.execute(select(t.source.c.id).where(t.source.c.name == name)).first()
+        # Driver cursor statements (the audit trail's) are refused the same way.
+        with pytest.raises(UnstorableText), store.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.cursor().execute("SELECT %s::text", (name,))
+    else:
+        with store.connect() as conn:  # SQLite holds any text: the name is simply not there
+            assert conn.execute(select(t.source.c.id).where(t.source.c.name == name)).first() is None
+        with store.begin() as conn:
+            store.allocate_seq(conn)
+    # The refused transaction took nothing with it.
+    assert store.last_seq() == (1 if store.dialect == "postgresql" else 2)
