@@ -51,6 +51,17 @@ def _refuses_nul(exc: BaseException) -> bool:
     return type(exc).__name__ == "DataError" and "cannot contain NUL" in str(exc)
 
 
+@contextmanager
+def _nul_is_a_bad_value() -> Iterator[None]:
+    """Around a connection's block: the database's refusal of a NUL, once rolled back, as ``UnstorableText``."""
+    try:
+        yield
+    except Exception as exc:
+        if _refuses_nul(exc):
+            raise UnstorableText(NUL_REFUSAL) from exc
+        raise
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -309,32 +320,22 @@ class Store:
         hooks: dict[str, Callable[[], None]] = {}
         # The connection is taken from the pool and given back outside the writers'
         # queue: only the transaction holds the write lock.
-        try:
-            with self.engine.connect() as connection:
-                connection.info["writer"] = self.writers is not None
-                connection.info[AFTER_COMMIT] = {}
-                try:
-                    with self.writers.turn() if self.writers is not None else nullcontext(), connection.begin():
-                        yield connection
-                finally:
-                    connection.info.pop("writer", None)
-                    hooks = connection.info.pop(AFTER_COMMIT, {})
-        except Exception as exc:  # rolled back by now
-            if _refuses_nul(exc):
-                raise UnstorableText(NUL_REFUSAL) from exc
-            raise
+        with _nul_is_a_bad_value(), self.engine.connect() as connection:
+            connection.info["writer"] = self.writers is not None
+            connection.info[AFTER_COMMIT] = {}
+            try:
+                with self.writers.turn() if self.writers is not None else nullcontext(), connection.begin():
+                    yield connection
+            finally:
+                connection.info.pop("writer", None)
+                hooks = connection.info.pop(AFTER_COMMIT, {})
         for hook in hooks.values():
             hook()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as connection:
-                yield connection
-        except Exception as exc:
-            if _refuses_nul(exc):
-                raise UnstorableText(NUL_REFUSAL) from exc
-            raise
+        with _nul_is_a_bad_value(), self.engine.connect() as connection:
+            yield connection
 
     def allocate_seq(self, connection: Connection, count: int = 1) -> int:
         """Reserve ``count`` change numbers; return the first.
